@@ -1,0 +1,5 @@
+"""Run the command-line interface with `python -m {{ cookiecutter.package_name }}`."""
+
+from .cli import app
+
+app()

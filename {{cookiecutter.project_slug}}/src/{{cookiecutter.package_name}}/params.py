@@ -1,0 +1,61 @@
+"""Experiment parameters from `params.yaml`, one section per stage, validated so that a typo fails loudly."""
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from .settings import PROJECT_ROOT
+
+PARAMS_FILE = PROJECT_ROOT / "params.yaml"
+Task = Literal["classification", "regression"]
+
+
+class Section(BaseModel):
+    """A params.yaml section: unknown keys are refused, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataParams(Section):
+    source: str = Field(description="CSV path relative to the project root, or sklearn:<name> for a bundled set")
+    target: str = Field(description="The column to predict")
+
+
+class SplitParams(Section):
+    test_size: float = Field(gt=0.0, lt=1.0)
+    seed: int
+
+
+class TrainParams(Section):
+    model: str = Field(description="Model family, see core.model.FAMILIES")
+    hyperparameters: dict[str, Any] = {}
+    seed: int
+
+
+class PromoteParams(Section):
+    metric: str = Field(description="Test metric compared between the candidate and the champion")
+    margin: float = Field(ge=0.0, description="How much better the candidate must be to replace the champion")
+
+
+class MonitorParams(Section):
+    drift_share: float = Field(gt=0.0, le=1.0, description="Share of drifted features that counts as drift")
+    metric_drop: float = Field(ge=0.0, description="Allowed drop of the promotion metric on labelled feedback")
+    sample_size: int = Field(gt=0, description="Predictions sampled (seeded) from the window for the report")
+    seed: int
+
+
+class Params(Section):
+    task: Task
+    data: DataParams
+    split: SplitParams
+    train: TrainParams
+    promote: PromoteParams
+    monitor: MonitorParams
+
+
+def load_params(path: Path = PARAMS_FILE) -> Params:
+    """Read and validate params.yaml."""
+    with path.open(encoding="utf-8") as handle:
+        return Params.model_validate(yaml.safe_load(handle))
