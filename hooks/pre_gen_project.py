@@ -42,7 +42,7 @@ UNSUPPORTED = (
 DEPENDENCIES = {
     "alembic", "dvc", "evidently", "fastapi", "httpx", "joblib", "mlflow", "mypy", "numpy", "pandas", "prometheus_client",
     "psycopg", "pydantic", "pydantic_settings", "pytest", "ruff", "scipy", "sklearn", "sqlalchemy", "starlette",
-    "typer", "uvicorn", "yaml", "tests", "src", "app", "setup",
+    "typer", "uvicorn", "yaml", "test", "tests", "src", "app", "setup",
 }
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -16,7 +16,9 @@ PLACEHOLDER_SECRETS = {"", "changethis", "changeme", "secret", "password"}
 class Settings(BaseSettings):
     """Values that differ between a laptop, CI and production; experiment parameters live in params.yaml."""
 
-    model_config = SettingsConfigDict(env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="forbid", frozen=True
+    )
 
     environment: Literal["development", "test", "production"] = "development"
     project_root: Path = PROJECT_ROOT

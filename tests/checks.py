@@ -1,0 +1,55 @@
+"""Checks every bake must pass: no template syntax left, every config file parses, ruff is clean."""
+
+import configparser
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+# cookiecutter-django's regex: any of these in a baked text file means a variable was not rendered.
+LEFTOVER = re.compile(r"\{\{\s*cookiecutter\.|\{%|%\}")
+RUFF = [sys.executable, "-m", "ruff"]
+
+
+def baked_files(project: Path) -> list[Path]:
+    return [p for p in project.rglob("*") if p.is_file() and ".git" not in p.relative_to(project).parts]
+
+
+def leftover_template_syntax(project: Path) -> list[str]:
+    found = []
+    for path in baked_files(project):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        # GitHub Actions expressions use `${{ ... }}` and are copied unrendered on purpose.
+        for line_number, line in enumerate(text.splitlines(), 1):
+            if LEFTOVER.search(line):
+                found.append(f"{path.relative_to(project)}:{line_number}: {line.strip()}")
+    return found
+
+
+def parse_config_files(project: Path) -> dict[str, object]:
+    """Parse every TOML, YAML, JSON and .dvc/config file; raise on the first that does not parse."""
+    parsed: dict[str, object] = {}
+    for path in baked_files(project):
+        relative = path.relative_to(project).as_posix()
+        if path.suffix == ".toml":
+            parsed[relative] = tomllib.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix in {".yaml", ".yml"}:
+            parsed[relative] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".json":
+            parsed[relative] = json.loads(path.read_text(encoding="utf-8"))
+        elif relative == ".dvc/config":
+            config = configparser.ConfigParser()
+            config.read_string(path.read_text(encoding="utf-8"))
+            parsed[relative] = config
+    return parsed
+
+
+def ruff(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RUFF, *args, "--no-cache", "."], cwd=project, capture_output=True, text=True, check=False)

@@ -1,0 +1,98 @@
+"""The pre-generation hook refuses wrong answers with one sentence and leaves nothing behind;
+answers with quotes, backslashes, non-ASCII letters or code in them stay data."""
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+
+from tests.checks import leftover_template_syntax, ruff
+from tests.options import TEMPLATE, UNSUPPORTED
+
+
+def bake_into(output: Path, **answers: str) -> Path:
+    return Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output)))
+
+
+def refused(tmp_path: Path, capfd: pytest.CaptureFixture[str], **answers: str) -> str:
+    """Bake, expect the hook to refuse, and return what it said; nothing may be left in the output folder."""
+    with pytest.raises(FailedHookException):
+        bake_into(tmp_path, **answers)
+    assert list(tmp_path.iterdir()) == [], "a refused bake left files behind"
+    return capfd.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"project_slug": "My-Product"}, "is not a lowercase Python identifier; type something like 'my_product'"),
+        ({"project_slug": "2fast"}, "is not a lowercase Python identifier"),
+        ({"package_name": "mlflow"}, "would shadow the module 'mlflow'"),
+        ({"package_name": "dvc"}, "would shadow the module 'dvc'"),
+        ({"package_name": "json"}, "would shadow the module 'json'"),
+        ({"package_name": "test"}, "would shadow the module 'test'"),
+        ({"package_name": "class"}, "is a Python keyword"),
+        ({"author_email": "nobody.example.com"}, "author_email 'nobody.example.com' is not an e-mail address"),
+        ({"project_name": "Señor Model", "project_slug": "señor_model"}, "is not a lowercase Python identifier"),
+    ],
+    ids=[
+        "slug-dash-capitals",
+        "slug-digit-first",
+        "shadows-mlflow",
+        "shadows-dvc",
+        "shadows-json",
+        "shadows-test",
+        "keyword",
+        "email-without-at",
+        "non-ascii-slug",
+    ],
+)
+def test_bad_answer_stops_the_bake_with_a_sentence(tmp_path, capfd, answers, message):
+    err = refused(tmp_path, capfd, **answers)
+    assert message in err
+    assert err.strip().endswith(".")
+
+
+@pytest.mark.parametrize("clash", UNSUPPORTED, ids=lambda c: "-".join(f"{k}:{v}" for k, v in c.items()))
+def test_unsupported_combination_stops_the_bake(tmp_path, capfd, clash):
+    err = refused(tmp_path, capfd, **clash)
+    assert "choose" in err
+    for key, value in clash.items():
+        assert f"{key}={value}" in err
+
+
+HOSTILE = {
+    "project_name": "O'Brien's \"Quoted\" \\ Back\\slash Zoë",
+    "project_slug": "obrien_model",
+    "description": 'Predicts "things" with \\n backslashes, \'quotes\' and """triple""" and ünïcödé.',
+    "author_name": 'Zoë O\'Connor "the" \\ Ñuñez',
+    "author_email": "zoë@exämple.org",
+}
+
+
+def test_hostile_answers_bake_into_valid_files(tmp_path):
+    project = bake_into(tmp_path, **HOSTILE)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["description"] == HOSTILE["description"]
+    assert pyproject["project"]["authors"] == [{"name": HOSTILE["author_name"], "email": HOSTILE["author_email"]}]
+    for path in [*project.rglob("*.yaml"), *project.rglob("*.yml")]:
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert HOSTILE["project_name"] in (project / "README.md").read_text(encoding="utf-8")
+    assert leftover_template_syntax(project) == []
+    assert ruff(project, "check").returncode == 0
+
+
+def test_code_in_an_answer_is_not_executed(tmp_path):
+    marker = tmp_path / "pwned"
+    payload = f'"); __import__("pathlib").Path({json.dumps(str(marker))}).touch(); ("'
+    out = tmp_path / "out"
+    project = bake_into(
+        out, description=payload, author_name=payload, project_name=payload, project_slug="safe_product"
+    )
+    assert not marker.exists(), "an answer was executed as code by a hook"
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["description"] == payload
