@@ -1,0 +1,41 @@
+# The template's own tasks. Two matter on a fresh machine: `make demo` and `make test`.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+BUILD := build
+
+.PHONY: help venv demo test test-fast test-slow lint lock clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed ## Create .venv with the template's pinned test tools (bootstraps uv from PyPI)
+
+$(VENV)/.installed: requirements-dev.lock
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.lock
+	@touch $@
+
+demo: venv ## Bake a default project into build/, install it and run its lifecycle end to end
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/demo.py --build $(BUILD)
+
+test: venv lint test-fast test-slow ## Lint the template, then the fast and the slow tier
+
+lint: venv ## Lint the template's own Python (tests, hooks, scripts)
+	$(VENV)/bin/ruff check tests scripts
+	$(VENV)/bin/ruff format --check tests scripts
+
+test-fast: venv ## Bake every combination and check the output (seconds)
+	$(PY) -m pytest -m "not slow" -n 2
+
+test-slow: venv ## Install baked projects and run their checks and lifecycle (minutes)
+	$(PY) -m pytest -m slow -p no:xdist
+
+lock: venv ## Re-resolve both locks (needs the network)
+	$(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --extra dev --no-annotate pyproject.toml -o requirements-dev.lock
+	$(PY) scripts/lock_project.py
+
+clean: ## Remove build/ and caches
+	rm -rf $(BUILD) .pytest_cache .ruff_cache
