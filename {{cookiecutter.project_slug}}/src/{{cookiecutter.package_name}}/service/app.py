@@ -1,0 +1,98 @@
+"""The app factory: `uvicorn --factory <package>.service.app:create_app`; the lifespan loads the model."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
+
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CollectorRegistry
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from .. import __version__
+from ..settings import Settings, get_settings
+from ..store.database import create_db_engine, upgrade
+from ..store.repository import record_model_version
+from .batching import MicroBatcher
+from .deps import ApiKey, ServiceMetrics, ServiceState
+from .logs import configure_logging
+from .middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from .model import load_served_model
+from .routers import feedback, health, model
+from .routers.predict import build_predict_router, build_unavailable_router, predict_and_log
+from .schemas import build_schemas
+
+logger = logging.getLogger("service")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Migrate the prediction log, load the model, build the schemas from its signature, start the batcher."""
+    settings: Settings = app.state.settings
+    engine = create_db_engine(settings.database_url)
+    await anyio.to_thread.run_sync(upgrade, engine)
+    state = ServiceState(settings=settings, engine=engine, metrics=app.state.metrics)
+    try:
+        state.model = await anyio.to_thread.run_sync(load_served_model, settings)
+    except Exception as exc:
+        # Stay up without a model: /health answers, /ready and /predict say why (503) until a restart finds one.
+        state.model_error = f"{settings.model_uri}: {type(exc).__name__}: {exc}"
+        logger.error("model not loaded", extra={"fields": {"model_uri": settings.model_uri, "error": str(exc)}})
+    async with AsyncExitStack() as stack:
+        if state.model is None:
+            app.include_router(build_unavailable_router())
+        else:
+            served = state.model
+            await anyio.to_thread.run_sync(
+                record_model_version, engine, served.name, served.version, served.run_id, served.lineage
+            )
+            state.schemas = build_schemas(served, settings.max_batch_size)
+            process = partial(predict_and_log, served, engine)
+            state.batcher = await stack.enter_async_context(
+                MicroBatcher(process, settings.microbatch_max_size, settings.microbatch_wait_ms)
+            )
+            # Added now because the request schema comes from the model; /docs is generated after start-up.
+            app.include_router(build_predict_router(state.schemas, settings.max_batch_size), dependencies=[ApiKey])
+            logger.info("model loaded", extra={"fields": {"model": served.name, "version": served.version}})
+        app.state.service = state
+        try:
+            yield
+        finally:
+            app.state.service = None
+    engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new app for these settings (the environment's by default); nothing is loaded until the lifespan runs."""
+    settings = settings or get_settings()
+    configure_logging()
+    app = FastAPI(
+        title=f"{settings.model_name} prediction service",
+        version=__version__,
+        description="Predictions from the MLflow registry's model, logged with their feedback.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = None
+    # Our own registry, so that several apps (tests) in one process do not collide on metric names.
+    registry = CollectorRegistry()
+    app.state.metrics = ServiceMetrics(registry)
+    app.include_router(health.router)
+    app.include_router(model.router, dependencies=[ApiKey])
+    app.include_router(feedback.router, dependencies=[ApiKey])
+    Instrumentator(registry=registry, excluded_handlers=["/metrics", "/health", "/ready"]).instrument(app).expose(
+        app, include_in_schema=False, dependencies=[ApiKey]
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"],
+        )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: even a 413 or a CORS refusal carries a request id and an access log line.
+    app.add_middleware(RequestContextMiddleware)
+    return app

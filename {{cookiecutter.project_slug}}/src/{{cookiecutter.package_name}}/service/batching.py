@@ -1,0 +1,87 @@
+"""Gather concurrent single-record requests into micro-batches: one model call and one DB transaction per batch."""
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import anyio.to_thread
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+class MicroBatcher(Generic[In, Out]):
+    """An asyncio queue drained by one worker task that runs `process(batch)` in a thread.
+
+    The first waiting item opens a batch; the worker then takes whatever else is queued, waiting at most `wait_ms`
+    for more, up to `max_size`. While a batch runs in its thread the next one fills up, so under load batches grow
+    by themselves and a lone request waits at most `wait_ms`. `process` returns one result per item, in order.
+    """
+
+    def __init__(self, process: Callable[[list[In]], list[Out]], max_size: int, wait_ms: float) -> None:
+        self._process = process
+        self._max_size = max(1, max_size)
+        self._wait = max(0.0, wait_ms) / 1000
+        self._queue: asyncio.Queue[tuple[In, asyncio.Future[Out]]] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> "MicroBatcher[In, Out]":
+        self._worker = asyncio.create_task(self._run(), name="micro-batcher")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        while not self._queue.empty():
+            _, future = self._queue.get_nowait()
+            if not future.done():
+                future.set_exception(RuntimeError("the service is shutting down"))
+
+    async def submit(self, item: In) -> Out:
+        """Queue one item and wait for its own result (or the batch's exception)."""
+        if self._worker is None or self._worker.done():
+            raise RuntimeError("the micro-batcher is not running")
+        future: asyncio.Future[Out] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((item, future))
+        return await future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            deadline = loop.time() + self._wait
+            while len(batch) < self._max_size:
+                if not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                    continue
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                except TimeoutError:
+                    break
+            await self._flush(batch)
+
+    async def _flush(self, batch: list[tuple[In, asyncio.Future[Out]]]) -> None:
+        # A caller that went away (client disconnect) is skipped: nobody would receive its answer.
+        live = [(item, future) for item, future in batch if not future.done()]
+        if not live:
+            return
+        try:
+            results = await anyio.to_thread.run_sync(self._process, [item for item, _ in live])
+        except BaseException as exc:
+            # Shutdown cancels the worker: its callers get an error instead of waiting forever.
+            error = exc if isinstance(exc, Exception) else RuntimeError("the service is shutting down")
+            for _, future in live:
+                if not future.done():
+                    future.set_exception(error)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, future), result in zip(live, results, strict=True):
+            if not future.done():
+                future.set_result(result)

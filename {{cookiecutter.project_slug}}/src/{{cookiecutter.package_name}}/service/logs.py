@@ -1,0 +1,43 @@
+"""Structured JSON logs, one object per line, each carrying the id of the request being served."""
+
+import logging
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class JsonFormatter(logging.Formatter):
+    """time, level, logger, message, request_id, plus the dict passed as `extra={"fields": {...}}`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": REQUEST_ID.get(),
+        }
+        payload.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(payload, default=str).decode()
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send every logger (uvicorn's too) to stdout as JSON; idempotent, so app factories can call it freely."""
+    root = logging.getLogger()
+    if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+    root.setLevel(level)
+    # Our middleware writes one access line per request, with the request id; uvicorn's own would repeat it.
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True

@@ -1,0 +1,135 @@
+"""Load the served model from the MLflow registry and predict on plain records without pyfunc's per-call checks."""
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import mlflow
+import mlflow.sklearn
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+
+from ..settings import Settings
+
+Label = str | int | float
+# `models:/<name>@<alias>` or `models:/<name>/<version>`.
+MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))$")
+NUMERIC_TYPES = {"double", "float", "long", "integer"}
+LINEAGE_TAGS = {
+    "git_commit": "lineage.git_commit",
+    "git_dirty": "lineage.git_dirty",
+    "data_raw": "lineage.data.raw",
+    "data_train": "lineage.data.train",
+    "data_test": "lineage.data.test",
+}
+
+
+@dataclass(frozen=True)
+class Feature:
+    """An input column of the signature: its original name and MLflow type (double, long, string, boolean...)."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Output:
+    """What the model says about one record."""
+
+    prediction: Label
+    probabilities: dict[str, float] | None
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A registered model version loaded as its scikit-learn pipeline, with what the API reports about it."""
+
+    name: str
+    version: str
+    alias: str | None
+    run_id: str | None
+    task: Literal["classification", "regression"]
+    features: tuple[Feature, ...]
+    classes: tuple[Label, ...]
+    pipeline: Any
+    signature: dict[str, Any]
+    metrics: dict[str, float]
+    lineage: dict[str, Any]
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def predict(self, records: list[dict[str, Any]]) -> list[Output]:
+        """One model call for the whole batch; records are validated dicts keyed by the original feature names."""
+        # One column-oriented frame per batch (not per request): the ColumnTransformer selects columns by name.
+        columns = {
+            f.name: np.array([r[f.name] for r in records], dtype=np.float64 if f.type in NUMERIC_TYPES else object)
+            for f in self.features
+        }
+        frame = pd.DataFrame(columns)
+        if self.task == "regression":
+            return [Output(prediction=float(value), probabilities=None) for value in self.pipeline.predict(frame)]
+        probabilities = self.pipeline.predict_proba(frame)
+        keys = [str(label) for label in self.classes]
+        # argmax of predict_proba is what predict returns for these estimators; one call instead of two.
+        best = probabilities.argmax(axis=1)
+        return [
+            Output(prediction=self.classes[i], probabilities=dict(zip(keys, row.tolist(), strict=True)))
+            for i, row in zip(best.tolist(), probabilities, strict=True)
+        ]
+
+    def coerce_label(self, actual: Label) -> Label:
+        """The model's own value for a reported outcome, accepting "1" for 1; ValueError saying why otherwise."""
+        if self.task == "regression":
+            try:
+                number = float(actual)
+            except (TypeError, ValueError):
+                raise ValueError(f"actual must be a number for a regression model, got {actual!r}") from None
+            if not math.isfinite(number):
+                raise ValueError(f"actual must be a finite number, got {actual!r}")
+            return number
+        key = str(int(actual)) if isinstance(actual, float) and actual.is_integer() else str(actual).strip()
+        for label in self.classes:
+            if str(label) == key:
+                return label
+        raise ValueError(f"actual {actual!r} is not one of the model's classes {list(self.classes)}")
+
+
+def parse_model_uri(uri: str) -> tuple[str, str | None, str | None]:
+    """(name, alias, version) of a registry URI."""
+    match = MODEL_URI.match(uri)
+    if match is None:
+        raise ValueError(f"MODEL_URI must look like models:/<name>@<alias> or models:/<name>/<version>, got {uri!r}")
+    return match["name"], match["alias"], match["version"]
+
+
+def load_served_model(settings: Settings) -> ServedModel:
+    """Resolve MODEL_URI to one version, then load that exact version (the alias may move meanwhile)."""
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    mlflow.set_registry_uri(settings.mlflow_tracking_uri)
+    client = MlflowClient()
+    name, alias, version = parse_model_uri(settings.model_uri)
+    registered = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
+    uri = f"models:/{name}/{registered.version}"
+    info = mlflow.models.get_model_info(uri)
+    if info.signature is None:
+        raise ValueError(f"{uri} has no signature: log it with signature=infer_signature(X, y_pred)")
+    pipeline = mlflow.sklearn.load_model(uri)
+    run = client.get_run(registered.run_id) if registered.run_id else None
+    tags = run.data.tags if run else {}
+    classes = tuple(np.asarray(getattr(pipeline, "classes_", [])).tolist())
+    task = tags.get("task") or ("classification" if hasattr(pipeline, "predict_proba") and classes else "regression")
+    return ServedModel(
+        name=name,
+        version=str(registered.version),
+        alias=alias,
+        run_id=registered.run_id,
+        task="classification" if task == "classification" else "regression",
+        features=tuple(Feature(name=str(c.name), type=c.type.name) for c in info.signature.inputs.inputs),
+        classes=classes,
+        pipeline=pipeline,
+        signature=info.signature.to_dict(),
+        metrics=dict(run.data.metrics) if run else {},
+        lineage={key: tags.get(tag) for key, tag in LINEAGE_TAGS.items()},
+    )

@@ -1,0 +1,107 @@
+"""POST /predict and /predict/batch: validate against the signature, predict, commit the log row, then answer."""
+
+import uuid
+from typing import Annotated, Any
+
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter, Body, HTTPException, Response, status
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ...store.repository import insert_predictions
+from ...store.tables import utcnow
+from ..deps import ModelDep, StateDep
+from ..logs import REQUEST_ID
+from ..model import ServedModel
+from ..schemas import Schemas
+
+# (features keyed by original name, request id) in; the JSON-ready answer out.
+Item = tuple[dict[str, Any], str | None]
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"description": "No model loaded, or the prediction log is down"}}
+
+
+def predict_and_log(model: ServedModel, engine: Engine, items: list[Item]) -> list[dict[str, Any]]:
+    """One model call and one committed transaction for the batch (runs in a worker thread)."""
+    outputs = model.predict([features for features, _ in items])
+    now = utcnow()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "created_at": now,
+            "model_name": model.name,
+            "model_version": model.version,
+            "request_id": request_id,
+            "features": features,
+            "prediction": output.prediction,
+            "probabilities": output.probabilities,
+        }
+        for (features, request_id), output in zip(items, outputs, strict=True)
+    ]
+    insert_predictions(engine, rows)
+    # Answered only now: every prediction a client receives is already committed.
+    return [
+        {
+            "prediction_id": str(row["id"]),
+            "prediction": row["prediction"],
+            "probabilities": row["probabilities"],
+            "model_version": model.version,
+        }
+        for row in rows
+    ]
+
+
+def log_unavailable(exc: SQLAlchemyError) -> HTTPException:
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"prediction log unavailable: {type(exc).__name__}")
+
+
+def json_response(content: Any) -> Response:
+    # Serialised once with orjson; the declared response_model still documents the shape in /docs.
+    return Response(orjson.dumps(content), media_type="application/json")
+
+
+def build_predict_router(schemas: Schemas, max_batch_size: int) -> APIRouter:
+    """The predict routes, typed with the schemas built from the served model's signature."""
+    router = APIRouter(tags=["predict"])
+    record_type: Any = schemas.record
+    records_type: Any = Annotated[list[record_type], Body(min_length=1, max_length=max_batch_size)]
+
+    @router.post("/predict", response_model=schemas.prediction, responses=UNAVAILABLE)
+    async def predict(record: record_type, state: StateDep) -> Response:
+        """Predict one record; concurrent calls are answered from shared micro-batches."""
+        assert state.batcher is not None and state.model is not None
+        try:
+            answer = await state.batcher.submit((record.model_dump(by_alias=True), REQUEST_ID.get()))
+        except SQLAlchemyError as exc:
+            raise log_unavailable(exc) from exc
+        state.metrics.predictions.labels(state.model.version, "single").inc()
+        return json_response(answer)
+
+    @router.post("/predict/batch", response_model=schemas.batch, responses=UNAVAILABLE)
+    async def predict_batch(records: records_type, state: StateDep) -> Response:
+        """Predict a list of records (1 to MAX_BATCH_SIZE) in one model call and one transaction."""
+        assert state.model is not None
+        items = [(record.model_dump(by_alias=True), REQUEST_ID.get()) for record in records]
+        try:
+            answers = await anyio.to_thread.run_sync(predict_and_log, state.model, state.engine, items)
+        except SQLAlchemyError as exc:
+            raise log_unavailable(exc) from exc
+        state.metrics.predictions.labels(state.model.version, "batch").inc(len(answers))
+        return json_response({"predictions": answers})
+
+    return router
+
+
+def build_unavailable_router() -> APIRouter:
+    """Stand-ins while no model could be loaded: 503 with the reason instead of 404."""
+    router = APIRouter(tags=["predict"])
+
+    @router.post("/predict", responses=UNAVAILABLE)
+    async def predict(model: ModelDep) -> None:
+        """Unavailable: no model loaded (see /ready)."""
+
+    @router.post("/predict/batch", responses=UNAVAILABLE)
+    async def predict_batch(model: ModelDep) -> None:
+        """Unavailable: no model loaded (see /ready)."""
+
+    return router

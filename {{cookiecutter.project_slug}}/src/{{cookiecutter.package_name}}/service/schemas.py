@@ -1,0 +1,140 @@
+"""Request and response schemas: the record schema is built at start from the served model's MLflow signature."""
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, create_model
+
+from .model import Feature, ServedModel
+
+# Strict types: a number sent for a text feature (or text for a number) is a 422 naming the field, not a silent cast.
+# An integer is still accepted for a float feature. None is always accepted: the pipeline imputes it.
+FIELD_TYPES: dict[str, Any] = {
+    "double": StrictFloat | StrictInt,
+    "float": StrictFloat | StrictInt,
+    "long": StrictInt,
+    "integer": StrictInt,
+    "boolean": StrictBool,
+    "string": StrictStr,
+}
+# Literal types in the docs for a readable number of classes; more than this and the docs list them in /model.
+MAX_LITERAL_CLASSES = 50
+
+
+def _field_name(index: int, name: str) -> str:
+    # Python-safe, unique attribute names; the alias carries the real column name (spaces, punctuation...).
+    return f"f{index}_" + re.sub(r"\W", "_", name)[:40]
+
+
+def build_record_model(features: tuple[Feature, ...]) -> type[BaseModel]:
+    """One record: every feature required, null allowed, no extra field, no NaN or Infinity."""
+    fields: dict[str, Any] = {
+        _field_name(i, f.name): (
+            FIELD_TYPES.get(f.type, StrictFloat | StrictInt | StrictStr | StrictBool) | None,
+            Field(alias=f.name, title=f.name, description=f"{f.type}; null is imputed by the model pipeline"),
+        )
+        for i, f in enumerate(features)
+    }
+    config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=False)
+    return create_model("Record", __config__=config, **fields)
+
+
+class PredictionOut(BaseModel):
+    prediction_id: uuid.UUID
+    prediction: Any
+    probabilities: dict[str, float] | None = Field(None, description="label -> probability (classification)")
+    model_version: str
+
+
+def build_prediction_model(model: ServedModel) -> type[BaseModel]:
+    """PredictionOut with the prediction typed after the model (its class labels, or a number)."""
+    if model.task == "regression":
+        label_type: Any = float
+    elif 0 < len(model.classes) <= MAX_LITERAL_CLASSES:
+        label_type = Literal[model.classes]
+    else:
+        label_type = str | int
+    return create_model("Prediction", __base__=PredictionOut, prediction=(label_type, ...))
+
+
+@dataclass(frozen=True)
+class Schemas:
+    """The schemas of the served model, used by the predict router and shown in /docs."""
+
+    record: type[BaseModel]
+    prediction: type[BaseModel]
+    batch: type[BaseModel]
+
+
+def build_schemas(model: ServedModel, max_batch_size: int) -> Schemas:
+    record = build_record_model(model.features)
+    prediction = build_prediction_model(model)
+    batch = create_model("PredictionBatch", predictions=(list[prediction], ...))  # type: ignore[valid-type]
+    return Schemas(record=record, prediction=prediction, batch=batch)
+
+
+class FeedbackIn(BaseModel):
+    """What happened in reality for a prediction."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prediction_id: uuid.UUID
+    actual: Annotated[StrictStr | StrictInt | StrictFloat, Field(description='A class label ("1" and 1 both match) or a number')]
+    rating: int | None = Field(None, ge=1, le=5, description="Optional 1-5 rating of the prediction")
+    comment: str | None = Field(None, max_length=2000)
+    source: str | None = Field(None, max_length=100, description="Who reports it (a system, a reviewer...)")
+
+
+class FeedbackOut(BaseModel):
+    feedback_id: uuid.UUID
+    prediction_id: uuid.UUID
+    revision: int = Field(description="1 for the first report; a correction gets the next number")
+    created_at: datetime
+    actual: Any
+    rating: int | None
+    comment: str | None
+    source: str | None
+
+
+class FeedbackSummary(BaseModel):
+    actual: Any = Field(description="The latest report's actual value (the one that counts), or null")
+    history: list[FeedbackOut]
+
+
+class Lineage(BaseModel):
+    model_name: str
+    model_version: str
+    run_id: str | None
+    git_commit: str | None = None
+    git_dirty: str | None = None
+    data_raw: str | None = None
+    data_train: str | None = None
+    data_test: str | None = None
+
+
+class PredictionDetail(BaseModel):
+    prediction_id: uuid.UUID
+    created_at: datetime
+    request_id: str | None
+    input: dict[str, Any]
+    prediction: Any
+    probabilities: dict[str, float] | None
+    model_version: str
+    feedback: FeedbackSummary
+    lineage: Lineage
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    alias: str | None
+    run_id: str | None
+    task: str
+    classes: list[Any]
+    metrics: dict[str, float]
+    lineage: dict[str, Any]
+    signature: dict[str, Any]
+    loaded_at: datetime

@@ -1,0 +1,81 @@
+"""Engines for the prediction log (SQLite by default, PostgreSQL when DATABASE_URL says so) and its migrations."""
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+# Execution option marking a connection that will write: on SQLite it takes the write lock at BEGIN.
+WRITE = {"store_write": True}
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _json_loads(value: Any) -> Any:
+    # SQLite gives a column declared JSON numeric affinity: a scalar number (a label, an actual) comes back as one.
+    return value if isinstance(value, int | float) else orjson.loads(value)
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine whose committed transactions are durable before the caller is answered."""
+    engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=_json_loads, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # WAL lets readers (GET /predictions, /ready) run beside the writer. synchronous=FULL fsyncs the WAL at every
+    # commit, so a committed row survives not only a SIGKILL of the service (NORMAL would already give that, the
+    # OS keeps the written pages) but also a power cut. Micro-batching pays that fsync once per batch, not per request.
+    # busy_timeout makes a second writer (another uvicorn worker, `db upgrade`) wait instead of failing.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand BEGIN to SQLAlchemy (below) instead of the sqlite3 module's implicit, DML-only transactions.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=10000", "foreign_keys=ON"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A write transaction takes the lock up front: a deferred one that read first could not upgrade its snapshot
+        # once another worker committed, and would fail with SQLITE_BUSY instead of waiting for busy_timeout.
+        immediate = connection.get_execution_options().get("store_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def alembic_config(engine: Engine) -> Config:
+    """Alembic configured from code, so migrations run from an installed package without an alembic.ini."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration; concurrent callers are serialised (see migrations/env.py)."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database is at the newest migration."""
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def ping(engine: Engine) -> None:
+    """Raise if the database cannot be reached."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

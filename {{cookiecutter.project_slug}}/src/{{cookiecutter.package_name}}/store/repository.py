@@ -1,0 +1,108 @@
+"""Reads and writes of the prediction log; every function is one transaction, safe to call from worker threads."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .database import WRITE
+from .tables import Feedback, ModelVersion, Prediction, utcnow
+
+# Racing writers of feedback on one prediction retry on the revision's unique constraint (PostgreSQL; SQLite
+# serialises writers already). Each retry sees the winner's row, so a few attempts always suffice.
+FEEDBACK_ATTEMPTS = 5
+
+
+class PredictionNotFoundError(LookupError):
+    """No prediction has this id."""
+
+
+@dataclass(frozen=True)
+class PredictionRecord:
+    """A logged prediction with the version that made it and its feedback, oldest first (the last one counts)."""
+
+    prediction: Prediction
+    model_version: ModelVersion | None
+    feedback: list[Feedback]
+
+
+def record_model_version(engine: Engine, name: str, version: str, run_id: str | None, lineage: dict[str, Any]) -> None:
+    """Remember a served version once, so that each prediction row points at its lineage without copying it."""
+    with Session(engine.execution_options(**WRITE)) as session, session.begin():
+        if session.get(ModelVersion, (name, version)) is None:
+            session.add(ModelVersion(name=name, version=version, run_id=run_id, lineage=lineage))
+
+
+def insert_predictions(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert a batch of prediction rows (dicts of Prediction's columns) in one committed transaction."""
+    with engine.execution_options(**WRITE).begin() as connection:
+        connection.execute(insert(Prediction), list(rows))
+
+
+def get_prediction(engine: Engine, prediction_id: uuid.UUID) -> PredictionRecord | None:
+    """The prediction, its model version and its feedback history, or None."""
+    with Session(engine) as session:
+        prediction = session.get(Prediction, prediction_id)
+        if prediction is None:
+            return None
+        version = session.get(ModelVersion, (prediction.model_name, prediction.model_version))
+        history = session.scalars(
+            select(Feedback).where(Feedback.prediction_id == prediction_id).order_by(Feedback.revision)
+        ).all()
+        return PredictionRecord(prediction=prediction, model_version=version, feedback=list(history))
+
+
+def add_feedback(
+    engine: Engine,
+    prediction_id: uuid.UUID,
+    actual: Any,
+    rating: int | None = None,
+    comment: str | None = None,
+    source: str | None = None,
+) -> tuple[Feedback, bool]:
+    """Store feedback unless it repeats the latest one; returns (the row, whether it was created).
+
+    The same report sent twice (a client retry) is stored once. A different report is a new revision: it corrects
+    the earlier ones, which stay as history, and the latest revision is the one that counts.
+    """
+    for attempt in range(FEEDBACK_ATTEMPTS):
+        try:
+            return _add_feedback_once(engine, prediction_id, actual, rating, comment, source)
+        except IntegrityError:
+            if attempt == FEEDBACK_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _add_feedback_once(
+    engine: Engine, prediction_id: uuid.UUID, actual: Any, rating: int | None, comment: str | None, source: str | None
+) -> tuple[Feedback, bool]:
+    with Session(engine.execution_options(**WRITE), expire_on_commit=False) as session, session.begin():
+        if session.scalar(select(Prediction.id).where(Prediction.id == prediction_id)) is None:
+            raise PredictionNotFoundError(prediction_id)
+        latest = session.scalars(
+            select(Feedback).where(Feedback.prediction_id == prediction_id).order_by(Feedback.revision.desc()).limit(1)
+        ).first()
+        if latest is not None and (latest.actual, latest.rating, latest.comment, latest.source) == (
+            actual,
+            rating,
+            comment,
+            source,
+        ):
+            return latest, False
+        row = Feedback(
+            id=uuid.uuid4(),
+            prediction_id=prediction_id,
+            revision=1 if latest is None else latest.revision + 1,
+            created_at=utcnow(),
+            actual=actual,
+            rating=rating,
+            comment=comment,
+            source=source,
+        )
+        session.add(row)
+    return row, True
