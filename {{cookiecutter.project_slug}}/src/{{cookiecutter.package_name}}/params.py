@@ -41,8 +41,11 @@ class PromoteParams(Section):
 
 class MonitorParams(Section):
     drift_share: float = Field(gt=0.0, le=1.0, description="Share of drifted features that counts as drift")
-    metric_drop: float = Field(ge=0.0, description="Allowed drop of the promotion metric on labelled feedback")
+    metric_drop: float = Field(
+        ge=0.0, description="Allowed relative drop of the promotion metric on labelled feedback (0.05 = 5% worse)"
+    )
     sample_size: int = Field(gt=0, description="Predictions sampled (seeded) from the window for the report")
+    min_labeled: int = Field(30, gt=0, description="Labelled predictions needed before quality can breach")
     seed: int
 
 

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     max_batch_size: int = 1000
     microbatch_max_size: int = 64
     microbatch_wait_ms: float = 2.0
+    # `monitor` writes a folder per run here and copies the newest to latest/, which the service serves.
+    monitoring_dir: Path = PROJECT_ROOT / "reports" / "monitoring"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":
