@@ -56,3 +56,36 @@ def promote() -> None:
     from .jobs import promote as job
 
     raise typer.Exit(job.main())
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 in a container)"),
+    port: int = typer.Option(8000, help="TCP port"),
+    workers: int = typer.Option(1, min=1, help="Worker processes (each loads the model)"),
+) -> None:
+    """Serve MODEL_URI (the champion by default) with the prediction log and feedback API."""
+    import uvicorn
+
+    from .settings import get_settings
+    from .store.database import create_db_engine, upgrade
+
+    # Migrate once here, before the workers start (each one checks again at start, finding nothing to do).
+    upgrade(create_db_engine(get_settings().database_url))
+    # log_config=None: the app configures JSON logging itself, in every worker.
+    uvicorn.run(
+        f"{__package__}.service.app:create_app", factory=True, host=host, port=port, workers=workers, log_config=None
+    )
+
+
+db = typer.Typer(help="The prediction log database (DATABASE_URL).", no_args_is_help=True)
+app.add_typer(db, name="db")
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations to DATABASE_URL (idempotent; the service also runs them at start)."""
+    from .settings import get_settings
+    from .store.database import create_db_engine, upgrade
+
+    upgrade(create_db_engine(get_settings().database_url))

@@ -122,7 +122,7 @@ def make_settings(tracking_uri: str, database: Path, task: str = TASK, **overrid
         "max_batch_size": 50,
         "max_body_bytes": 20_000,
     }
-    return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
+    return Settings(_env_file=None, **(values | overrides))
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from functools import partial
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
@@ -17,10 +18,11 @@ from ..store.database import create_db_engine, upgrade
 from ..store.repository import record_model_version
 from .batching import MicroBatcher
 from .deps import ApiKey, ServiceMetrics, ServiceState
+from .errors import validation_error_handler
 from .logs import configure_logging
 from .middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from .model import load_served_model
-from .routers import feedback, health, model
+from .routers import feedback, health, model, monitoring
 from .routers.predict import build_predict_router, build_unavailable_router, predict_and_log
 from .schemas import build_schemas
 
@@ -76,12 +78,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.service = None
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     # Our own registry, so that several apps (tests) in one process do not collide on metric names.
     registry = CollectorRegistry()
     app.state.metrics = ServiceMetrics(registry)
     app.include_router(health.router)
     app.include_router(model.router, dependencies=[ApiKey])
     app.include_router(feedback.router, dependencies=[ApiKey])
+    app.include_router(monitoring.router, dependencies=[ApiKey])
     Instrumentator(registry=registry, excluded_handlers=["/metrics", "/health", "/ready"]).instrument(app).expose(
         app, include_in_schema=False, dependencies=[ApiKey]
     )

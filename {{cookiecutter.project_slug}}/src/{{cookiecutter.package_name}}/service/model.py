@@ -110,7 +110,10 @@ def load_served_model(settings: Settings) -> ServedModel:
     mlflow.set_registry_uri(settings.mlflow_tracking_uri)
     client = MlflowClient()
     name, alias, version = parse_model_uri(settings.model_uri)
-    registered = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
+    if alias is not None:
+        registered = client.get_model_version_by_alias(name, alias)
+    else:
+        registered = client.get_model_version(name, str(version))
     uri = f"models:/{name}/{registered.version}"
     info = mlflow.models.get_model_info(uri)
     if info.signature is None:

@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from .model import Feature, ServedModel
 
 # Strict types: a number sent for a text feature (or text for a number) is a 422 naming the field, not a silent cast.
-# An integer is still accepted for a float feature. None is always accepted: the pipeline imputes it.
+# StrictFloat still accepts an integer. None is always accepted: the pipeline imputes it.
 FIELD_TYPES: dict[str, Any] = {
-    "double": StrictFloat | StrictInt,
-    "float": StrictFloat | StrictInt,
+    "double": StrictFloat,
+    "float": StrictFloat,
     "long": StrictInt,
     "integer": StrictInt,
     "boolean": StrictBool,
@@ -33,7 +33,7 @@ def build_record_model(features: tuple[Feature, ...]) -> type[BaseModel]:
     """One record: every feature required, null allowed, no extra field, no NaN or Infinity."""
     fields: dict[str, Any] = {
         _field_name(i, f.name): (
-            FIELD_TYPES.get(f.type, StrictFloat | StrictInt | StrictStr | StrictBool) | None,
+            FIELD_TYPES.get(f.type, Any) | None,
             Field(alias=f.name, title=f.name, description=f"{f.type}; null is imputed by the model pipeline"),
         )
         for i, f in enumerate(features)
@@ -82,7 +82,9 @@ class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prediction_id: uuid.UUID
-    actual: Annotated[StrictStr | StrictInt | StrictFloat, Field(description='A class label ("1" and 1 both match) or a number')]
+    actual: Annotated[
+        StrictStr | StrictInt | StrictFloat, Field(description='A class label ("1" and 1 both match) or a number')
+    ]
     rating: int | None = Field(None, ge=1, le=5, description="Optional 1-5 rating of the prediction")
     comment: str | None = Field(None, max_length=2000)
     source: str | None = Field(None, max_length=100, description="Who reports it (a system, a reviewer...)")

@@ -1,0 +1,111 @@
+"""The service as a real process: light imports, and no acknowledged row lost to a SIGKILL under load."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, select
+
+from {{ cookiecutter.package_name }}.store.tables import Feedback, Prediction
+
+from .conftest import MODEL_NAMES, TASK, record
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+
+
+def service_env(tracking_uri: str, database: Path) -> dict[str, str]:
+    return os.environ | {
+        "MLFLOW_TRACKING_URI": tracking_uri,
+        "MODEL_NAME": MODEL_NAMES[TASK],
+        "MODEL_URI": f"models:/{MODEL_NAMES[TASK]}@champion",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "ENVIRONMENT": "test",
+    }
+
+
+def test_api_process_imports_neither_evidently_nor_dvc(tracking_uri: str, tmp_path: Path) -> None:
+    script = f"""
+import sys
+from fastapi.testclient import TestClient
+from {PACKAGE}.service.app import create_app
+with TestClient(create_app()) as client:
+    assert client.post("/predict", json={record()!r}).status_code == 200
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("evidently", "dvc"))
+assert not heavy, heavy
+"""
+    env = service_env(tracking_uri, tmp_path / "p.db")
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.mark.slow
+def test_sigkill_under_load_loses_no_acknowledged_prediction_or_feedback(tracking_uri: str, tmp_path: Path) -> None:
+    database, port = tmp_path / "killed.db", free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", f"{PACKAGE}.service.app:create_app", "--port", str(port)]
+    server = subprocess.Popen(command, env=service_env(tracking_uri, database), stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the service did not become ready")
+        predictions: list[str] = []
+        feedback: list[str] = []
+        stop = threading.Event()
+        actual = 0 if TASK == "classification" else 1.5
+
+        def load() -> None:
+            with httpx.Client(base_url=base, timeout=5) as http:
+                while not stop.is_set():
+                    try:
+                        answer = http.post("/predict", json=record())
+                        predictions.append(answer.json()["prediction_id"])
+                        sent = http.post("/feedback", json={"prediction_id": predictions[-1], "actual": actual})
+                        feedback.append(sent.json()["feedback_id"])
+                    except (httpx.TransportError, ValueError, KeyError):
+                        return
+
+        threads = [threading.Thread(target=load) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        # Kill mid-load once enough has been acknowledged (a time cap keeps a very slow machine from hanging here).
+        deadline = time.monotonic() + 30
+        while (len(predictions) < 30 or len(feedback) < 20) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert len(predictions) >= 30 and len(feedback) >= 20
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        stored_predictions = {str(i) for i in connection.scalars(select(Prediction.id))}
+        stored_feedback = {str(i) for i in connection.scalars(select(Feedback.id))}
+    engine.dispose()
+    assert set(predictions) <= stored_predictions
+    assert set(feedback) <= stored_feedback
+    assert all(uuid.UUID(p) for p in predictions)
