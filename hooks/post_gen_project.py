@@ -6,6 +6,7 @@ from pathlib import Path
 
 PROJECT = Path.cwd()
 CI = {{ cookiecutter.ci | tojson }}
+TRACKING = {{ cookiecutter.tracking | tojson }}
 SLUG = {{ cookiecutter.project_slug | tojson }}
 
 
@@ -27,6 +28,12 @@ def remove_ci_files() -> None:
         remove(".gitlab-ci.yml")
 
 
+def remove_kubernetes_files() -> None:
+    """Kubernetes replicas load the model from a tracking server's registry: only tracking=server keeps them."""
+    if TRACKING != "server":
+        remove("deploy/k8s")
+
+
 def git_init() -> None:
     """Start a repository so that DVC and lineage tags work; skipped quietly where git is absent."""
     if shutil.which("git") is None:
@@ -37,6 +44,7 @@ def git_init() -> None:
 
 def main() -> None:
     remove_ci_files()
+    remove_kubernetes_files()
     git_init()
     print(f"\nBaked {SLUG}. Next:\n\n    cd {PROJECT.name}\n    make install\n    make pipeline\n")
 

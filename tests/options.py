@@ -44,6 +44,10 @@ def combination_id(combination: dict[str, str]) -> str:
 OPTION_FILES: dict[tuple[str, str], list[str]] = {
     ("ci", "github"): [".github/workflows/ci.yml"],
     ("ci", "gitlab"): [".gitlab-ci.yml"],
+    ("tracking", "server"): [
+        f"deploy/k8s/{name}.yaml"
+        for name in ("kustomization", "configmap", "deployment", "service", "hpa", "secret.template")
+    ],
 }
 
 

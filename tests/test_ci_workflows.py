@@ -40,3 +40,40 @@ def test_no_ci_bakes_no_workflow(bake):
     assert result.exit_code == 0, result.exception
     assert not (result.project_path / ".github").exists()
     assert not (result.project_path / ".gitlab-ci.yml").exists()
+
+
+def github_workflow(bake):
+    result = bake(ci="github")
+    assert result.exit_code == 0, result.exception
+    return yaml.safe_load((result.project_path / ".github/workflows/ci.yml").read_text())
+
+
+def test_github_pull_request_posts_metrics_and_params_diff_against_the_base_branch(bake):
+    workflow = github_workflow(bake)
+    check = workflow["jobs"]["check"]
+    assert "pull_request" in check["if"]
+    checkout = next(s for s in check["steps"] if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0
+    diff = next(s for s in check["steps"] if "dvc metrics diff" in s.get("run", ""))
+    assert diff["if"] == "github.event_name == 'pull_request'"
+    assert "dvc params diff" in diff["run"]
+    assert '>> "$GITHUB_STEP_SUMMARY"' in diff["run"]
+    # The base branch reaches the script through the environment, never pasted into it.
+    assert "github.base_ref" in diff["env"]["BASE"]
+    assert "${{" not in diff["run"]
+    steps = [s.get("run", "") for s in check["steps"]]
+    assert steps.index(diff["run"]) > next(i for i, run in enumerate(steps) if "make pipeline" in run)
+
+
+def test_github_schedules_a_monitoring_job_with_documented_secrets(bake):
+    workflow = github_workflow(bake)
+    assert workflow[True]["schedule"][0]["cron"]
+    monitor = workflow["jobs"]["monitor"]
+    assert "schedule" in monitor["if"]
+    assert "schedule" not in workflow["jobs"]["check"]["if"]
+    assert "make monitor" in commands(monitor["steps"])
+    secrets = {key for key, value in monitor["env"].items() if "secrets." in value}
+    assert {"MLFLOW_TRACKING_URI", "DATABASE_URL"} <= secrets
+    header = (bake(ci="github").project_path / ".github/workflows/ci.yml").read_text().split("\nname:")[0]
+    for secret in secrets:
+        assert secret in header, f"{secret} is not documented at the top of the workflow"

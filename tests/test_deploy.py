@@ -1,0 +1,149 @@
+"""The deployment files of a bake: the compose stack follows the options, the Kubernetes manifests are valid."""
+
+import re
+import shutil
+import subprocess
+
+import kubernetes_validate
+import pytest
+import yaml
+
+TEAM = {"tracking": "server", "store": "postgresql", "dvc_remote": "s3"}
+# A reference to a variable with no fallback: `${VAR:?message}` (compose stops with the message when VAR is unset).
+REQUIRED = re.compile(r"\$\{[A-Z_]+:\?[^}]+\}")
+SECRET_WORDS = ("PASSWORD", "SECRET", "API_KEY")
+
+
+def compose(project):
+    return yaml.safe_load((project / "deploy/docker-compose.yml").read_text())
+
+
+def k8s_documents(project):
+    return [yaml.safe_load(path.read_text()) for path in sorted((project / "deploy/k8s").glob("*.yaml"))]
+
+
+@pytest.mark.parametrize(
+    ("answers", "services"),
+    [
+        ({}, {"api"}),
+        ({"store": "postgresql"}, {"postgres", "api"}),
+        ({"dvc_remote": "s3"}, {"minio", "buckets", "api"}),
+        ({"tracking": "server", "dvc_remote": "none"}, {"postgres", "minio", "buckets", "mlflow", "api"}),
+        (TEAM, {"postgres", "minio", "buckets", "mlflow", "api"}),
+    ],
+    ids=["defaults", "store:postgresql", "dvc_remote:s3", "tracking:server", "team"],
+)
+def test_compose_runs_the_services_the_options_need(bake, answers, services):
+    result = bake(**answers)
+    assert result.exit_code == 0, result.exception
+    assert set(compose(result.project_path)["services"]) == services
+
+
+def test_compose_services_are_health_checked_and_start_in_order(bake):
+    result = bake(**TEAM)
+    assert result.exit_code == 0, result.exception
+    services = compose(result.project_path)["services"]
+    # Every long-running service has a health check; the one-shot bucket job is awaited by its exit code.
+    assert {name for name, service in services.items() if "healthcheck" in service} == set(services) - {"buckets"}
+    for name, service in services.items():
+        for dependency, condition in service.get("depends_on", {}).items():
+            expected = "service_completed_successfully" if dependency == "buckets" else "service_healthy"
+            assert condition == {"condition": expected}, (name, dependency)
+    assert set(services["api"]["depends_on"]) == {"postgres", "mlflow"}
+    assert set(services["mlflow"]["depends_on"]) == {"postgres", "buckets"}
+    # The images are the project's own Dockerfile, built from the project root (the parent of deploy/).
+    assert services["api"]["build"] == services["mlflow"]["build"] == {"context": "..", "dockerfile": "Dockerfile"}
+    assert (result.project_path / "Dockerfile").is_file()
+
+
+def test_compose_secrets_have_no_default(bake):
+    result = bake(**TEAM)
+    assert result.exit_code == 0, result.exception
+    text = (result.project_path / "deploy/docker-compose.yml").read_text()
+    for name in ("POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "API_KEY"):
+        references = re.findall(rf"\$\{{{name}[^}}]*\}}", text)
+        assert references, name
+        assert all(REQUIRED.fullmatch(reference) for reference in references), references
+    for service in compose(result.project_path)["services"].values():
+        for key, value in service.get("environment", {}).items():
+            if any(word in key for word in SECRET_WORDS):
+                assert REQUIRED.search(str(value)), (key, value)
+    example = (result.project_path / "deploy/.env.example").read_text()
+    assert re.findall(r"^(\w+)=$", example, re.MULTILINE) == [
+        "POSTGRES_PASSWORD",
+        "MINIO_ROOT_USER",
+        "MINIO_ROOT_PASSWORD",
+        "API_KEY",
+    ]
+
+
+def test_compose_mlflow_uses_postgresql_and_proxies_artifacts_to_s3(bake):
+    result = bake(**TEAM)
+    assert result.exit_code == 0, result.exception
+    mlflow = compose(result.project_path)["services"]["mlflow"]
+    command = " ".join(mlflow["command"])
+    assert "--serve-artifacts" in command
+    assert "--artifacts-destination s3://my-ml-product-mlflow/" in command
+    assert mlflow["environment"]["BACKEND_STORE_URI"].startswith("postgresql+psycopg://")
+    api = compose(result.project_path)["services"]["api"]["environment"]
+    assert api["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
+    assert api["DATABASE_URL"].startswith("postgresql+psycopg://")
+    # Clients of a proxying server need no storage credentials.
+    assert not any(key.startswith("AWS_") for key in api)
+
+
+def test_kubernetes_manifests_only_with_a_tracking_server(bake):
+    result = bake(tracking="local")
+    assert result.exit_code == 0, result.exception
+    assert not (result.project_path / "deploy/k8s").exists()
+
+
+def test_kubernetes_manifests_are_valid_offline(bake):
+    result = bake(**TEAM)
+    assert result.exit_code == 0, result.exception
+    documents = k8s_documents(result.project_path)
+    kinds = {document["kind"] for document in documents}
+    assert kinds == {"Kustomization", "ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "Secret"}
+    version = kubernetes_validate.latest_version()
+    for document in documents:
+        if document["kind"] != "Kustomization":
+            kubernetes_validate.validate(document, version, strict=True)
+
+
+def test_kubernetes_deployment_is_probed_bounded_and_non_root(bake):
+    result = bake(**TEAM)
+    assert result.exit_code == 0, result.exception
+    deployment = next(d for d in k8s_documents(result.project_path) if d["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert set(container["resources"]["requests"]) == set(container["resources"]["limits"]) == {"cpu", "memory"}
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] != 0
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    secret_refs = [source["secretRef"]["name"] for source in container["envFrom"] if "secretRef" in source]
+    secret = next(d for d in k8s_documents(result.project_path) if d["kind"] == "Secret")
+    assert secret_refs == [secret["metadata"]["name"]]
+
+
+def test_kustomize_renders_the_manifests(bake):
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed: the manifests were validated one by one, not rendered by kustomize")
+    result = bake(**TEAM)
+    assert result.exit_code == 0, result.exception
+    rendered = subprocess.run(
+        [kubectl, "kustomize", str(result.project_path / "deploy/k8s")], capture_output=True, text=True, check=False
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    documents = list(yaml.safe_load_all(rendered.stdout))
+    # The Secret is a template that stays out of the rendered output: real secrets are created in the cluster.
+    assert {d["kind"] for d in documents} == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"}
+    version = kubernetes_validate.latest_version()
+    for document in documents:
+        kubernetes_validate.validate(document, version, strict=True)
+    deployment = next(d for d in documents if d["kind"] == "Deployment")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/name"] == "my-ml-product"
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()

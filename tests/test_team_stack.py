@@ -1,0 +1,207 @@
+"""Slow tier: a project baked for a team (tracking server, PostgreSQL, S3) works against real services.
+
+PostgreSQL (Debian's binaries), an S3 API (moto) and `mlflow server` run on 127.0.0.1; the baked project is pointed
+at them by configuration alone (`.env`, `dvc remote modify --local`), as its README tells a team to do.
+"""
+
+import csv
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cookiecutter.main import cookiecutter
+
+from tests import services
+from tests.options import TEMPLATE
+
+pytestmark = pytest.mark.slow
+
+ANSWERS = {"tracking": "server", "store": "postgresql", "dvc_remote": "s3", "ci": "none"}
+PACKAGE = "my_ml_product"
+DVC_BUCKET = "my-ml-product-dvc"  # from the baked .dvc/config
+MLFLOW_BUCKET = "my-ml-product-mlflow"
+# The load on the service: bounded in count, concurrency and time, on 127.0.0.1 only.
+PREDICTIONS, CLIENTS, REQUEST_TIMEOUT = 120, 12, 60
+# Settings and credentials the test process may carry; the project must get them only from its own configuration.
+FOREIGN = ("MLFLOW_", "DATABASE_URL", "MODEL_URI", "AWS_", "VIRTUAL_ENV", "API_KEY", "ENVIRONMENT")
+
+
+def clean_env(project: Path | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a developer's shell: the project's venv activated, none of the settings above."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(FOREIGN)}
+    if project is not None:
+        # DVC runs each stage's `python -m ...` from the PATH, as in a shell with the venv activated.
+        env["PATH"] = f"{project / '.venv/bin'}{os.pathsep}{env['PATH']}"
+    identity = {"GIT_AUTHOR_NAME": "CI", "GIT_COMMITTER_NAME": "CI"}
+    identity |= {"GIT_AUTHOR_EMAIL": "ci@example.invalid", "GIT_COMMITTER_EMAIL": "ci@example.invalid"}
+    return {**env, **identity, **extra}
+
+
+def run(cwd: Path, *command: str, env: dict[str, str] | None = None, timeout: float = 600) -> str:
+    result = subprocess.run(
+        command, cwd=cwd, env=env or clean_env(), capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return result.stdout
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT) as response:
+        return json.load(response)
+
+
+def post_json(url: str, body: Any) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("team-stack")
+    path = Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=ANSWERS, output_dir=out))
+    run(path, "make", "install")
+    return path
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[services.Postgres]:
+    with services.postgres(databases=("mlflow", "predictions")) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.S3]:
+    with services.s3_server(tmp_path_factory.mktemp("s3")) as server:
+        server.create_bucket(DVC_BUCKET)
+        server.create_bucket(MLFLOW_BUCKET)
+        yield server
+
+
+@pytest.fixture(scope="module")
+def tracking_uri(project: Path, postgres: services.Postgres, s3: services.S3) -> Iterator[str]:
+    # Only the server holds storage credentials: it proxies every artifact upload and download (--serve-artifacts).
+    env = clean_env(MLFLOW_S3_ENDPOINT_URL=s3.endpoint, **s3.credentials)
+    log = project.parent / "mlflow-server.log"
+    with services.mlflow_server(
+        project / ".venv/bin", postgres.url("mlflow"), f"s3://{MLFLOW_BUCKET}/", env, log
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def configured(project: Path, postgres: services.Postgres, s3: services.S3, tracking_uri: str) -> Path:
+    """The team's configuration: runtime values in .env, the S3 endpoint in DVC's per-machine config."""
+    env_file = f"MLFLOW_TRACKING_URI={tracking_uri}\nDATABASE_URL={postgres.url('predictions')}\n"
+    (project / ".env").write_text(env_file, encoding="utf-8")
+    run(project, ".venv/bin/dvc", "remote", "modify", "--local", "storage", "endpointurl", s3.endpoint)
+    return project
+
+
+@pytest.fixture(scope="module")
+def trained(configured: Path) -> Path:
+    run(configured, "dvc", "repro", env=clean_env(configured), timeout=900)
+    run(configured, PACKAGE, "promote", env=clean_env(configured))
+    return configured
+
+
+def test_pipeline_logs_to_the_server_and_its_artifacts_land_in_the_bucket(
+    trained: Path, tracking_uri: str, postgres: services.Postgres, s3: services.S3
+) -> None:
+    model = get_json(f"{tracking_uri}/api/2.0/mlflow/registered-models/get?name={PACKAGE}")["registered_model"]
+    assert {alias["alias"] for alias in model.get("aliases", [])} == {"champion"}
+    # The server's backend store is PostgreSQL and its artifact store the bucket; the client had no S3 credentials.
+    assert int(postgres.sql("mlflow", "SELECT count(*) FROM runs")) >= 1
+    keys = s3.keys(MLFLOW_BUCKET)
+    assert any(key.endswith("/MLmodel") for key in keys), keys[:20]
+
+
+def test_dvc_push_then_pull_restores_the_data_in_a_fresh_clone(trained: Path, s3: services.S3) -> None:
+    storage = clean_env(trained, **s3.credentials)
+    run(trained, "git", "add", "-A", env=storage)
+    run(trained, "git", "commit", "-qm", "Pipeline run on the team stack", env=storage)
+    run(trained, "dvc", "push", env=storage)
+    assert s3.keys(DVC_BUCKET)
+
+    clone = trained.parent / "fresh-clone"
+    run(trained.parent, "git", "clone", "-q", str(trained), str(clone))
+    outputs = ["data/raw/data.csv", "data/processed/train.csv", "data/processed/test.csv", "models/model.pkl"]
+    assert not any((clone / output).exists() for output in outputs)
+    run(clone, "dvc", "remote", "modify", "--local", "storage", "endpointurl", s3.endpoint, env=storage)
+    run(clone, "dvc", "pull", env=storage)
+    for output in outputs:
+        assert (clone / output).read_bytes() == (trained / output).read_bytes(), output
+
+
+@pytest.fixture(scope="module")
+def service(trained: Path) -> Iterator[str]:
+    port = services.free_port()
+    # The project's own command: it applies the migrations, then starts two uvicorn workers.
+    command = [
+        str(trained / ".venv/bin" / PACKAGE),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
+    log = trained.parent / "service.log"
+    process = services.start(command, log, env=clean_env(), cwd=trained)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        services.wait_until(lambda: services.http_ok(f"{url}/ready"), "the service", process, log, 180)
+        yield url
+    finally:
+        services.stop(process)
+
+
+def feature_rows(project: Path) -> list[tuple[dict[str, float], float]]:
+    """(features, actual) pairs from the test split, cycled up to the number of predictions to send."""
+    target = yaml.safe_load((project / "params.yaml").read_text())["data"]["target"]
+    with (project / "data/processed/test.csv").open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    pairs = [({k: float(v) for k, v in row.items() if k != target}, float(row[target])) for row in rows]
+    return [pairs[i % len(pairs)] for i in range(PREDICTIONS)]
+
+
+def test_two_workers_on_postgresql_keep_exactly_the_acknowledged_rows(
+    service: str, trained: Path, postgres: services.Postgres
+) -> None:
+    started = time.monotonic()
+    pairs = feature_rows(trained)
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answers = list(pool.map(lambda pair: post_json(f"{service}/predict", pair[0]), pairs))
+        predicted = [
+            (body["prediction_id"], pair[1]) for (code, body), pair in zip(answers, pairs, strict=True) if code == 200
+        ]
+        # Every acknowledged prediction gets feedback, and the first third gets it twice: a client retry.
+        reports = [{"prediction_id": pid, "actual": int(actual)} for pid, actual in predicted]
+        feedback = list(
+            pool.map(lambda body: post_json(f"{service}/feedback", body), reports + reports[: PREDICTIONS // 3])
+        )
+    assert time.monotonic() - started < 120
+
+    assert len(predicted) == PREDICTIONS, [a for a in answers if a[0] != 200][:3]
+    assert {code for code, _ in feedback} <= {200, 201}, [f for f in feedback if f[0] not in {200, 201}][:3]
+    created = sum(code == 201 for code, _ in feedback)
+    assert created == len(predicted)
+    stored = postgres.sql("predictions", "SELECT id FROM predictions").split()
+    assert sorted(stored) == sorted(prediction_id for prediction_id, _ in predicted)
+    assert int(postgres.sql("predictions", "SELECT count(*) FROM feedback")) == created
+    assert int(postgres.sql("predictions", "SELECT count(DISTINCT prediction_id) FROM feedback")) == created
