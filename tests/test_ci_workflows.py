@@ -43,13 +43,15 @@ def test_no_ci_bakes_no_workflow(bake):
 
 
 def github_workflow(bake):
+    """The parsed workflow and its text (PyYAML drops comments, where the secrets are documented)."""
     result = bake(ci="github")
     assert result.exit_code == 0, result.exception
-    return yaml.safe_load((result.project_path / ".github/workflows/ci.yml").read_text())
+    text = (result.project_path / ".github/workflows/ci.yml").read_text()
+    return yaml.safe_load(text), text
 
 
 def test_github_pull_request_posts_metrics_and_params_diff_against_the_base_branch(bake):
-    workflow = github_workflow(bake)
+    workflow, _ = github_workflow(bake)
     check = workflow["jobs"]["check"]
     assert "pull_request" in check["if"]
     checkout = next(s for s in check["steps"] if s.get("uses", "").startswith("actions/checkout"))
@@ -66,7 +68,7 @@ def test_github_pull_request_posts_metrics_and_params_diff_against_the_base_bran
 
 
 def test_github_schedules_a_monitoring_job_with_documented_secrets(bake):
-    workflow = github_workflow(bake)
+    workflow, text = github_workflow(bake)
     assert workflow[True]["schedule"][0]["cron"]
     monitor = workflow["jobs"]["monitor"]
     assert "schedule" in monitor["if"]
@@ -74,6 +76,26 @@ def test_github_schedules_a_monitoring_job_with_documented_secrets(bake):
     assert "make monitor" in commands(monitor["steps"])
     secrets = {key for key, value in monitor["env"].items() if "secrets." in value}
     assert {"MLFLOW_TRACKING_URI", "DATABASE_URL"} <= secrets
-    header = (bake(ci="github").project_path / ".github/workflows/ci.yml").read_text().split("\nname:")[0]
+    header = text.split("\nname:")[0]
     for secret in secrets:
         assert secret in header, f"{secret} is not documented at the top of the workflow"
+
+
+def test_gitlab_merge_request_diff_and_scheduled_monitoring(bake):
+    result = bake(ci="gitlab")
+    assert result.exit_code == 0, result.exception
+    text = (result.project_path / ".gitlab-ci.yml").read_text()
+    pipeline = yaml.safe_load(text)
+    diff = commands(pipeline["pipeline"]["script"])
+    assert "CI_MERGE_REQUEST_TARGET_BRANCH_NAME" in diff
+    assert "dvc metrics diff" in diff
+    assert "dvc params diff" in diff
+    assert pipeline["pipeline"]["variables"]["GIT_DEPTH"] == 0
+    monitor = pipeline["monitor"]
+    assert monitor["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+    assert "make monitor" in commands(monitor["script"])
+    for job in ("check", "pipeline"):
+        assert pipeline[job]["rules"] == [{"if": '$CI_PIPELINE_SOURCE != "schedule"'}]
+    header = text.split("\nimage:")[0]
+    for variable in ("MLFLOW_TRACKING_URI", "DATABASE_URL"):
+        assert variable in header
