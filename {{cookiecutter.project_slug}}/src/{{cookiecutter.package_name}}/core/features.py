@@ -1,0 +1,52 @@
+"""Column typing: which columns are numeric or categorical, and how each kind is represented in a DataFrame."""
+
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+Kind = Literal["numeric", "categorical"]
+
+
+def column_kind(series: pd.Series) -> Kind:
+    """Numbers are numeric; text, booleans, categories and dates are categorical."""
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return "categorical"
+    return "numeric"
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    """Values as Python strings in an object column, missing values (None, NaN, NA) as NaN."""
+    # Object dtype with NaN is what clients send after JSON decoding, so training sees the same thing as serving.
+    text = series.astype(object)
+    return text.map(str, na_action="ignore").astype(object).where(text.notna(), np.nan)
+
+
+def coerce_features(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> pd.DataFrame:
+    """Keep the feature columns in order, numeric ones as float64 and categorical ones as text with NaN."""
+    missing = [name for name in kinds if name not in frame.columns]
+    if missing:
+        raise ValueError(f"missing feature columns: {', '.join(map(repr, missing))}")
+    columns = {
+        name: pd.to_numeric(frame[name], errors="coerce").astype("float64")
+        if kind == "numeric"
+        else as_text(frame[name])
+        for name, kind in kinds.items()
+    }
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def parse_numbers(text: pd.DataFrame) -> pd.DataFrame:
+    """Turn the columns of a CSV read as text into numbers where every value is one.
+
+    Unlike pandas' own inference, a column with leading zeros ("01000", "007") stays text: it is a code, not a
+    quantity, and reading it as a number would lose the zeros for good.
+    """
+    parsed = text.copy()
+    for name in parsed.columns:
+        values = parsed[name].dropna().astype(str).str.strip()
+        numbers = pd.to_numeric(values, errors="coerce")
+        if len(values) and numbers.notna().all() and not values.str.match(r"[+-]?0\d").any():
+            parsed[name] = pd.to_numeric(parsed[name])
+    return parsed

@@ -1,0 +1,159 @@
+"""Expectations about the raw data, inferred once and kept in git, and the readable list of what breaks them."""
+
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..params import Task
+from .features import Kind, as_text, column_kind
+
+# Up to this many distinct values a text column's categories are listed and enforced; beyond, it is free text.
+MAX_LISTED_CATEGORIES = 100
+# The allowed share of missing values is the share seen at inference plus this slack.
+MISSING_SLACK = 0.05
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnExpectation(Frozen):
+    kind: Kind
+    max_missing: float = Field(ge=0.0, le=1.0, description="Largest allowed share of missing values")
+    categories: list[str] | None = Field(default=None, description="Allowed values; null allows any value")
+
+
+class TargetExpectation(Frozen):
+    name: str
+    dtype: Literal["integer", "float", "string"]
+    classes: list[int] | list[str] | None = Field(default=None, description="Known labels (classification)")
+
+
+class Expectations(Frozen):
+    task: Task
+    target: TargetExpectation
+    features: dict[str, ColumnExpectation]
+
+    @property
+    def kinds(self) -> dict[str, Kind]:
+        """Feature name -> numeric or categorical, in column order."""
+        return {name: column.kind for name, column in self.features.items()}
+
+
+def tidy_target(frame: pd.DataFrame, target: str, task: Task) -> tuple[pd.DataFrame, int]:
+    """Drop rows without a target and give the target one clean type; return the frame and the rows dropped."""
+    if target not in frame.columns:
+        raise ValueError(f"target column {target!r} not found; columns are: {', '.join(map(repr, frame.columns))}")
+    if len(frame.columns) < 2:
+        raise ValueError("the data has no feature columns besides the target")
+    labelled = frame[frame[target].notna()].reset_index(drop=True)
+    values = labelled[target]
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if task == "regression":
+        if not numeric:
+            raise ValueError(f"task is regression but target {target!r} is not numeric (e.g. {values.iloc[0]!r})")
+        labelled[target] = values.astype("float64")
+    elif numeric:
+        if not (values == values.round()).all():
+            raise ValueError(f"task is classification but target {target!r} has fractional numbers: use regression")
+        labelled[target] = values.astype("int64")
+    else:
+        labelled[target] = as_text(values)
+    if task == "classification" and labelled[target].nunique() < 2:
+        raise ValueError(f"target {target!r} needs at least two classes to learn from")
+    return labelled, len(frame) - len(labelled)
+
+
+def tidy_features(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    """Booleans, categories and other non-numeric feature columns become text, so a CSV round trip keeps them."""
+    tidy = frame.copy()
+    for name in tidy.columns:
+        if name != target and column_kind(tidy[name]) == "categorical":
+            tidy[name] = as_text(tidy[name])
+    return tidy
+
+
+def infer_expectations(frame: pd.DataFrame, target: str, task: Task) -> Expectations:
+    """Describe a tidy frame: kind, categories and missing share of each feature; type and labels of the target."""
+    features = {}
+    for name in frame.columns:
+        if name == target:
+            continue
+        series = frame[name]
+        kind = column_kind(series)
+        distinct = sorted(series.dropna().astype(str).unique())
+        listed = kind == "categorical" and len(distinct) <= MAX_LISTED_CATEGORIES
+        features[str(name)] = ColumnExpectation(
+            kind=kind,
+            max_missing=round(min(1.0, float(series.isna().mean()) + MISSING_SLACK), 4),
+            categories=distinct if listed else None,
+        )
+    labels = frame[target]
+    dtype: Literal["integer", "float", "string"] = (
+        "float" if pd.api.types.is_float_dtype(labels) else "integer" if column_kind(labels) == "numeric" else "string"
+    )
+    classes = sorted(labels.unique().tolist()) if task == "classification" else None
+    return Expectations(
+        task=task, target=TargetExpectation(name=target, dtype=dtype, classes=classes), features=features
+    )
+
+
+def check_expectations(frame: pd.DataFrame, expected: Expectations, target: str, task: Task) -> list[str]:
+    """Every way the frame breaks the expectations, one readable sentence each (empty when all is well)."""
+    problems = []
+    if expected.task != task:
+        problems.append(f"the expectations were inferred for task {expected.task!r}, params.yaml says {task!r}")
+    if expected.target.name != target:
+        problems.append(f"the expectations are for target {expected.target.name!r}, params.yaml says {target!r}")
+    if target not in frame.columns:
+        problems.append(f"target column {target!r} is missing")
+    else:
+        problems += _target_problems(frame[target], expected.target)
+    for name, column in expected.features.items():
+        if name not in frame.columns:
+            problems.append(f"column {name!r} ({column.kind}) is missing")
+        else:
+            problems += _column_problems(name, frame[name], column)
+    unexpected = [str(name) for name in frame.columns if name not in expected.features and name != target]
+    if unexpected:
+        problems.append(f"unexpected columns: {', '.join(map(repr, unexpected))}")
+    return problems
+
+
+def _examples(values: pd.Series) -> str:
+    return ", ".join(repr(value) for value in sorted(values.astype(str).unique())[:5])
+
+
+def _column_problems(name: str, series: pd.Series, expected: ColumnExpectation) -> list[str]:
+    problems = []
+    missing = float(series.isna().mean())
+    if missing > expected.max_missing:
+        problems.append(f"column {name!r} is {missing:.1%} missing, more than the allowed {expected.max_missing:.1%}")
+    present = series.dropna()
+    if expected.kind == "numeric":
+        not_numbers = present[pd.to_numeric(present, errors="coerce").isna()]
+        if len(not_numbers):
+            problems.append(f"column {name!r} should be numeric but has text such as {_examples(not_numbers)}")
+    elif expected.categories is not None:
+        unknown = present[~present.astype(str).isin(expected.categories)]
+        if len(unknown):
+            problems.append(f"column {name!r} has {len(unknown)} values outside its categories: {_examples(unknown)}")
+    return problems
+
+
+def _target_problems(series: pd.Series, expected: TargetExpectation) -> list[str]:
+    name = expected.name
+    problems = []
+    if series.isna().any():
+        problems.append(f"target {name!r} has {int(series.isna().sum())} missing values")
+    present = series.dropna()
+    if expected.dtype != "string" and not pd.api.types.is_numeric_dtype(present):
+        problems.append(
+            f"target {name!r} should be numeric ({expected.dtype}) but has text such as {_examples(present)}"
+        )
+    elif expected.classes is not None:
+        unknown = present[~present.astype(str).isin([str(label) for label in expected.classes])]
+        if len(unknown):
+            problems.append(f"target {name!r} has labels never seen before: {_examples(unknown)}")
+    return problems

@@ -1,0 +1,123 @@
+"""MLflow: the experiment, the training run, the registered model and its aliases.
+
+What training promises to serving and monitoring (keep this true when changing the pipeline):
+
+- Registry: each `train` registers a new version of `settings.model_name`. `promote` moves the alias `champion` (what
+  serving loads, `models:/<name>@champion`) and points `challenger` at a newer version that did not win.
+- Model: `mlflow.sklearn.load_model(uri)` returns a scikit-learn Pipeline that takes a pandas DataFrame with the
+  ORIGINAL raw feature columns (the data's columns minus the target, names unchanged, spaces and all). Numeric
+  columns are float64, categorical ones str/object; None/NaN are allowed anywhere (imputed), unknown categories
+  encode as zeros, extra columns are ignored. The first step coerces types, so ints for floats are fine too.
+- Classification models have `predict_proba`, and `classes_` holds the original labels (ints or strings).
+- The signature is inferred from the training features (ColSpec double for numeric, string for categorical;
+  optional where missing values were seen) and the predictions; an input example of five rows is logged.
+- The run logs params (`task`, `data.*`, `split.*`, `train.*`), train metrics `train_<name>`, test metrics
+  `test_<name>` (accuracy, f1, roc_auc or rmse, mae, r2), plots under `plots/`, and tags `task`, `target`,
+  `lineage.git_commit`, `lineage.git_dirty`, `lineage.data.raw`, `lineage.data.train`, `lineage.data.test` (md5).
+"""
+
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
+
+import mlflow
+import mlflow.sklearn
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+
+from ..settings import Settings
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+# Pinned from this environment: letting MLflow infer requirements re-imports the model and costs seconds per run.
+REQUIREMENTS = ("mlflow", "scikit-learn", "pandas", "numpy", "scipy", "skops")
+
+
+def connect(settings: Settings) -> str:
+    """Point MLflow at the tracking store and return the experiment id, creating the experiment if needed."""
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    mlflow.set_registry_uri(settings.mlflow_tracking_uri)
+    experiment = MlflowClient().get_experiment_by_name(settings.mlflow_experiment)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    # A server stores artifacts where it is configured to; a local database stores them next to the project.
+    remote = settings.mlflow_tracking_uri.startswith(("http://", "https://", "databricks"))
+    location = None if remote else settings.mlflow_artifact_root.resolve().as_uri()
+    return MlflowClient().create_experiment(settings.mlflow_experiment, artifact_location=location)
+
+
+def pinned_requirements() -> list[str]:
+    return [f"{name}=={version(name)}" for name in REQUIREMENTS]
+
+
+def log_training(
+    settings: Settings,
+    model: Any,
+    features: pd.DataFrame,
+    params: dict[str, Any],
+    metrics: dict[str, float],
+    tags: dict[str, str],
+) -> dict[str, str]:
+    """Log a fitted pipeline with its params, metrics and tags, register it, and return run, model and version ids."""
+    import skops.io
+
+    experiment_id = connect(settings)
+    signature = infer_signature(features, pd.Series(model.predict(features), name="prediction"))
+    # skops refuses to load types it was not told to trust; these are our own, just fitted, so we vouch for them.
+    trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_params(params)
+        mlflow.set_tags(tags)
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=signature,
+            input_example=features.head(5),
+            pip_requirements=pinned_requirements(),
+            registered_model_name=settings.model_name,
+            serialization_format="skops",
+            skops_trusted_types=trusted,
+        )
+        mlflow.log_metrics(metrics, model_id=info.model_id)
+    return {"run_id": run.info.run_id, "model_id": info.model_id, "version": str(info.registered_model_version)}
+
+
+def log_evaluation(
+    settings: Settings, run: dict[str, str], metrics: dict[str, float], figures: dict[str, "Figure"]
+) -> None:
+    """Add test metrics and plots to the training run, so one run holds the whole story of a model version."""
+    connect(settings)
+    with mlflow.start_run(run_id=run["run_id"]):
+        mlflow.log_metrics(metrics, model_id=run["model_id"])
+        for name, figure in figures.items():
+            mlflow.log_figure(figure, f"plots/{name}.png")
+
+
+def latest_version(name: str) -> ModelVersion | None:
+    """The newest registered version of a model, or None when nothing is registered."""
+    versions = MlflowClient().search_model_versions(f"name = '{name}'")
+    return max(versions, key=lambda found: int(found.version), default=None)
+
+
+def version_by_alias(name: str, alias: str) -> ModelVersion | None:
+    try:
+        return MlflowClient().get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+
+
+def set_alias(name: str, alias: str, model_version: str) -> None:
+    MlflowClient().set_registered_model_alias(name, alias, model_version)
+
+
+def delete_alias(name: str, alias: str) -> None:
+    MlflowClient().delete_registered_model_alias(name, alias)
+
+
+def load_version(name: str, model_version: str) -> Any:
+    """The scikit-learn pipeline of a registered version."""
+    return mlflow.sklearn.load_model(f"models:/{name}/{model_version}")

@@ -1,0 +1,76 @@
+"""Fit the model pipeline on the train split, save it for DVC, log it to MLflow and register a new version."""
+
+from typing import Any
+
+import joblib
+
+from ..core.metrics import rounded, score
+from ..core.model import build_pipeline
+from ..io.datasets import read_frame
+from ..io.lineage import data_hashes, git_state
+from ..io.tracking import log_training
+from ..params import Params, load_params
+from ..settings import PROJECT_ROOT, Settings, get_settings
+from .context import MODEL, RAW, RUN, TEST, TRAIN, Paths, load_expectations, say, write_json
+
+
+def flatten(section: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested params as MLflow params: {"train": {"seed": 1}} -> {"train.seed": 1}."""
+    flat: dict[str, Any] = {}
+    for name, value in section.items():
+        if isinstance(value, dict):
+            flat |= flatten(value, f"{prefix}{name}.")
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
+def lineage_tags(params: Params, paths: Paths) -> dict[str, str]:
+    commit, dirty = git_state(paths.root)
+    hashes, computed = data_hashes(paths.root, {"raw": RAW, "train": TRAIN, "test": TEST})
+    if computed:
+        say("train", f"md5 of {', '.join(computed)} computed from the files (not yet recorded in dvc.lock)")
+    return {
+        "task": params.task,
+        "target": params.data.target,
+        "lineage.git_commit": commit,
+        "lineage.git_dirty": str(dirty).lower(),
+        **{f"lineage.data.{name}": md5 for name, md5 in hashes.items()},
+    }
+
+
+def train(params: Params, settings: Settings, paths: Paths) -> dict[str, str]:
+    """Train, save models/model.pkl and models/run.json, and return the MLflow run, model and version ids."""
+    expectations = load_expectations(paths)
+    frame = read_frame(paths / TRAIN, expectations)
+    features, target = frame.drop(columns=params.data.target), frame[params.data.target]
+    model = build_pipeline(
+        params.task, params.train.model, params.train.hyperparameters, params.train.seed, expectations.kinds
+    )
+    say("train", f"fitting {params.train.model} on {len(frame)} rows and {len(features.columns)} features")
+    model.fit(features, target)
+    metrics = rounded(score(params.task, model, features, target))
+    say("train", "train metrics: " + ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()))
+    (paths / MODEL).parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, paths / MODEL)
+    say("train", f"logging to MLflow at {settings.mlflow_tracking_uri} and registering {settings.model_name}")
+    logged = params.model_dump(include={"task", "data", "split", "train"})
+    run = log_training(
+        settings,
+        model,
+        features,
+        params=flatten(logged),
+        metrics={f"train_{name}": value for name, value in metrics.items()},
+        tags=lineage_tags(params, paths),
+    )
+    write_json(run, paths / RUN)
+    say("train", f"registered {settings.model_name} version {run['version']} (run {run['run_id']})")
+    return run
+
+
+def main() -> None:
+    train(load_params(), get_settings(), Paths(PROJECT_ROOT))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Shared fixtures: tiny bring-your-own-data frames and an MLflow store in a temporary folder."""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.params import Params
+from {{ cookiecutter.package_name }}.settings import Settings
+
+# Column names with spaces and punctuation, on purpose: they must survive every step unchanged.
+NUMBER, COUNT, CITY, CODE = "Age (years)", "visits/month", "home city", "zip-code"
+
+
+def byod_frame(task: str, rows: int = 120, seed: int = 0) -> pd.DataFrame:
+    """Every trait of real CSVs: numbers and text, missing values in features, rows without a target, odd names."""
+    rng = np.random.default_rng(seed)
+    age = rng.normal(40, 12, rows).round(1)
+    visits = rng.integers(0, 10, rows).astype(float)
+    city = rng.choice(["Lyon", "Paris", "Nantes"], rows).astype(object)
+    code = rng.choice(["01000", "75001", "44000"], rows).astype(object)  # text that looks like numbers
+    signal = (age - 40) / 12 + (city == "Paris") - (visits - 5) / 5 + rng.normal(0, 0.3, rows)
+    age[rng.random(rows) < 0.1] = np.nan
+    city[rng.random(rows) < 0.1] = None
+    target: np.ndarray = (
+        np.where(signal > 0, "churned", "stayed").astype(object) if task == "classification" else signal * 10
+    )
+    frame = pd.DataFrame({NUMBER: age, COUNT: visits, CITY: city, CODE: code, "Target?": target})
+    frame.loc[[3, 17], "Target?"] = None  # two rows without a target: dropped by ingest
+    return frame
+
+
+def make_params(task: str, train: Mapping[str, Any] | None = None, source: str = "data/external/byod.csv") -> Params:
+    """Params for the test CSV; `train` replaces the default model section keys."""
+    defaults = (
+        {"model": "logistic_regression", "hyperparameters": {"max_iter": 500}}
+        if task == "classification"
+        else {"model": "ridge", "hyperparameters": {"alpha": 1.0}}
+    )
+    return Params.model_validate(
+        {
+            "task": task,
+            "data": {"source": source, "target": "Target?"},
+            "split": {"test_size": 0.25, "seed": 7},
+            "train": {**defaults, "seed": 7, **(train or {})},
+            "promote": {"metric": "roc_auc" if task == "classification" else "rmse", "margin": 0.0},
+            "monitor": {"drift_share": 0.5, "metric_drop": 0.05, "sample_size": 1000, "seed": 7},
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def mlflow_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One tracking database for the session: creating its tables takes seconds, so tests share it."""
+    return tmp_path_factory.mktemp("mlflow")
+
+
+@pytest.fixture
+def settings(mlflow_dir: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings pointing at the temporary store, with a model name of its own per test."""
+    name = "".join(ch if ch.isalnum() else "_" for ch in request.node.name)
+    return Settings(
+        mlflow_tracking_uri=f"sqlite:///{mlflow_dir / 'mlflow.db'}",
+        mlflow_artifact_root=mlflow_dir / "mlartifacts",
+        mlflow_experiment=name,
+        model_name=name,
+    )
