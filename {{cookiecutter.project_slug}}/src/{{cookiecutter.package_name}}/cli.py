@@ -89,3 +89,42 @@ def db_upgrade() -> None:
     from .store.database import create_db_engine, upgrade
 
     upgrade(create_db_engine(get_settings().database_url))
+
+
+@app.command()
+def monitor(
+    last: int | None = typer.Option(None, "--last", min=1, help="Only the last N predictions"),
+    since: str | None = typer.Option(None, "--since", help="Only predictions since a time: 24h, 7d or ISO 8601"),
+    fail: bool = typer.Option(True, "--fail/--no-fail", help="Exit 1 when a threshold is crossed"),
+    retrain_on_breach: bool = typer.Option(False, "--retrain-on-breach", help="Run `retrain` when one is crossed"),
+) -> None:
+    """Evidently drift, data and quality report of the champion's logged predictions against its training data."""
+    if last is not None and since is not None:
+        raise typer.BadParameter("use --last or --since, not both")
+    from .jobs import monitor as job
+
+    raise typer.Exit(job.main(last=last, since=since, fail=fail, retrain_on_breach=retrain_on_breach))
+
+
+@app.command()
+def simulate(
+    url: str = typer.Option("http://127.0.0.1:8000", help="The running service"),
+    n: int = typer.Option(200, min=1, max=100_000, help="Predictions to request, one record each"),
+    drift: float = typer.Option(0.0, min=0.0, help="0: held-out data as is; 1: shifted by a standard deviation"),
+    feedback_rate: float = typer.Option(0.3, min=0.0, max=1.0, help="Share of predictions that get feedback"),
+    label_noise: float = typer.Option(0.0, min=0.0, max=1.0, help="Share of feedback labels flipped or perturbed"),
+    seed: int = typer.Option(0, help="Seed of the draws, the drift and the noise"),
+    allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a host that is not loopback"),
+) -> None:
+    """Send synthetic traffic drawn from the held-out split to a running service, then feedback."""
+    from .jobs import simulate as job
+
+    raise typer.Exit(job.main(url, n, drift, feedback_rate, label_noise, seed, allow_remote))
+
+
+@app.command()
+def retrain() -> None:
+    """Export feedback to data/feedback/ (DVC), train on train split + feedback, evaluate and run the promotion gate."""
+    from .jobs import retrain as job
+
+    raise typer.Exit(job.main())

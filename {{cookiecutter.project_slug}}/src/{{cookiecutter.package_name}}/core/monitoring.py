@@ -1,0 +1,183 @@
+"""Monitoring decisions: the window of predictions, a seeded reservoir sample, the thresholds and the summary."""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+from pydantic import BaseModel
+
+from .metrics import HIGHER_IS_BETTER
+
+T = TypeVar("T")
+RELATIVE = re.compile(r"^(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>[smhdw])$")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """Predictions created in [start, end]; no start means since the first one."""
+
+    start: datetime | None
+    end: datetime
+    description: str
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`24h`, `7d`, `30m`... before now, or an ISO 8601 time (UTC unless it says otherwise)."""
+    relative = RELATIVE.match(text.strip())
+    if relative:
+        return now - timedelta(**{UNITS[relative["unit"]]: float(relative["amount"])})
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"--since expects 24h, 7d, 30m or an ISO time like 2025-01-31T12:00, got {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
+
+
+def since_window(since: str | None, now: datetime) -> Window:
+    """Everything up to now, or since a time; `--last N` is resolved against the log (see io.prediction_log)."""
+    if since is None:
+        return Window(start=None, end=now, description="all predictions")
+    start = parse_since(since, now)
+    return Window(start=start, end=now, description=f"predictions since {start.isoformat()}")
+
+
+class Reservoir(Generic[T]):
+    """A uniform sample of at most `size` items from a stream of unknown length (algorithm R), seeded.
+
+    Items arrive in chunks; once the reservoir is full an item replaces a random slot with probability size/seen, so
+    memory stays bounded by `size` however long the window is, and the same stream and seed give the same sample.
+    """
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size = size
+        self.items: list[T] = []
+        self.seen = 0
+        self._rng = np.random.default_rng(seed)
+
+    def offer(self, chunk: Sequence[T]) -> None:
+        free = max(0, min(len(chunk), self.size - len(self.items)))
+        self.items.extend(chunk[:free])
+        if free < len(chunk):
+            # Stream position t of each remaining item; it enters when a uniform draw in [0, t] hits a slot.
+            positions = np.arange(self.seen + free, self.seen + len(chunk))
+            slots = self._rng.integers(0, positions + 1)
+            for index in np.flatnonzero(slots < self.size):
+                self.items[int(slots[index])] = chunk[free + int(index)]
+        self.seen += len(chunk)
+
+    @property
+    def sampled(self) -> bool:
+        """Whether some items were left out (the window held more than `size`)."""
+        return self.seen > self.size
+
+
+class Breach(BaseModel):
+    check: str
+    value: float
+    threshold: float
+    message: str
+
+
+def drift_breach(detected: bool, share: float, threshold: float) -> Breach | None:
+    """Evidently's drifted-columns test decides; the share is reported with it."""
+    if not detected:
+        return None
+    return Breach(
+        check="data_drift",
+        value=share,
+        threshold=threshold,
+        message=f"{share:.0%} of the features drifted (threshold {threshold:.0%})",
+    )
+
+
+def relative_drop(metric: str, live: float, test: float) -> float:
+    """How much worse the live value is than the test value, as a share of the test value (negative: better)."""
+    worse = test - live if HIGHER_IS_BETTER[metric] else live - test
+    return worse / abs(test) if test else worse
+
+
+def quality_breach(
+    metric: str, live: float | None, test: float | None, max_drop: float, n_labeled: int, min_labeled: int
+) -> Breach | None:
+    """A breach when the metric on feedback is worse than on the test split by more than max_drop (relative)."""
+    if live is None or test is None or n_labeled < min_labeled:
+        return None
+    drop = relative_drop(metric, live, test)
+    if drop <= max_drop:
+        return None
+    return Breach(
+        check="quality",
+        value=round(drop, 6),
+        threshold=max_drop,
+        message=f"{metric} on {n_labeled} labelled predictions is {live:.4g}, {drop:.1%} worse than {test:.4g} on "
+        f"the test split (allowed {max_drop:.0%})",
+    )
+
+
+class Reading(BaseModel):
+    """How the window was read: every row, or a seeded sample of sample_size rows."""
+
+    mode: str
+    sample_size: int
+    seed: int
+    rows_read: int
+    labeled_rows_read: int
+
+
+class Summary(BaseModel):
+    """summary.json: what a scheduler, a dashboard or GET /monitoring/summary needs without opening the HTML."""
+
+    created_at: datetime
+    model_name: str
+    model_version: str
+    task: str
+    window: dict[str, Any]
+    reading: Reading
+    n_current: int
+    n_labeled: int
+    n_reference: int
+    drift_detected: bool
+    drift_share: float
+    drift_threshold: float
+    drifted_columns: list[str]
+    n_columns: int
+    prediction_drift: dict[str, Any]
+    quality_metric: str
+    quality: dict[str, float]
+    champion_test: dict[str, float]
+    breaches: list[Breach]
+    reports: dict[str, str]
+
+    @property
+    def breached(self) -> bool:
+        return bool(self.breaches)
+
+
+def render_summary(summary: Summary) -> str:
+    """The one-screen text that `monitor` prints."""
+    metric = summary.quality_metric
+    live, test = summary.quality.get(metric), summary.champion_test.get(metric)
+    quality = "no labelled predictions" if live is None else f"{metric} {live:.4g} (test split: {test})"
+    lines = [
+        f"Monitoring {summary.model_name} v{summary.model_version} ({summary.task}): {summary.window['description']}",
+        f"  rows       {summary.n_current} in the window ({summary.reading.mode}), {summary.n_labeled} with feedback,"
+        f" reference {summary.n_reference} training rows",
+        f"  drift      {summary.drift_share:.0%} of {summary.n_columns} features drifted"
+        f" (threshold {summary.drift_threshold:.0%}): {'DRIFT' if summary.drift_detected else 'no drift'}",
+    ]
+    if summary.drifted_columns:
+        shown = ", ".join(summary.drifted_columns[:8]) + (" ..." if len(summary.drifted_columns) > 8 else "")
+        lines.append(f"             drifted: {shown}")
+    prediction = summary.prediction_drift
+    lines.append(
+        f"  prediction {'drifted' if prediction.get('detected') else 'stable'}"
+        f" ({prediction.get('method')}: {prediction.get('score', float('nan')):.3g})"
+    )
+    lines.append(f"  quality    {quality}")
+    lines += [f"  BREACH     {breach.message}" for breach in summary.breaches] or ["  breaches   none"]
+    lines.append(f"  report     {summary.reports.get('html', '')}")
+    return "\n".join(lines)

@@ -1,0 +1,173 @@
+"""Compare the predictions logged in a window with the champion's training data and its test quality (Evidently)."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..core import reports
+from ..core.features import coerce_features
+from ..core.metrics import classification_metrics, regression_metrics, rounded
+from ..core.monitoring import Summary, Window, drift_breach, quality_breach, render_summary, since_window
+from ..io.monitoring_reports import QUALITY, REPORT, SUMMARY, new_run_dir, publish
+from ..io.prediction_log import Scope, WindowSample, read_window, start_of_last
+from ..io.reference import Champion, load_champion, read_split, with_predictions
+from ..params import Params, load_params
+from ..settings import Settings, get_settings
+from ..store.database import create_db_engine
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The champion, its training split (the drift reference) and its test split, both with its predictions."""
+
+    champion: Champion
+    train: pd.DataFrame
+    test: pd.DataFrame
+
+
+def load_reference(settings: Settings, params: Params) -> Reference:
+    champion = load_champion(settings, params.data.target)
+    root = settings.project_root
+    return Reference(
+        champion=champion,
+        train=with_predictions(champion, read_split(champion, root, "train")),
+        test=with_predictions(champion, read_split(champion, root, "test")),
+    )
+
+
+def current_frame(champion: Champion, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Logged rows as the training data looks: the signature's columns and types, plus the logged outputs."""
+    features = coerce_features(
+        pd.DataFrame([row["features"] for row in rows]).reindex(columns=list(champion.kinds)), champion.kinds
+    )
+    frame = features.assign(prediction=[row["prediction"] for row in rows])
+    if "actual" in (rows[0] if rows else {}):
+        frame["actual"] = [row["actual"] for row in rows]
+        if champion.task == "classification":
+            keys = [str(label) for label in champion.classes]
+            proba = np.array([[(row["probabilities"] or {}).get(key, np.nan) for key in keys] for row in rows])
+            frame[[f"proba_{i}" for i in range(len(keys))]] = proba
+            if len(keys) == 2:
+                frame["probability"] = proba[:, 1]
+    return frame
+
+
+def quality_of(champion: Champion, labeled: pd.DataFrame) -> dict[str, float]:
+    """The pipeline's own test metrics (core.metrics) on the labelled predictions, so the numbers compare."""
+    if labeled.empty:
+        return {}
+    if champion.task == "regression":
+        return rounded(regression_metrics(labeled["actual"].astype(float), labeled["prediction"].to_numpy(float)))
+    proba = labeled[[f"proba_{i}" for i in range(len(champion.classes))]].to_numpy(float)
+    if np.isnan(proba).any():  # logged without probabilities: one-hot of the prediction keeps accuracy and f1 right
+        proba = np.array([[float(p == c) for c in champion.classes] for p in labeled["prediction"]])
+    found = classification_metrics(labeled["actual"], labeled["prediction"].to_numpy(), proba, champion.classes)
+    return rounded(found)
+
+
+def monitor(reference: Reference, sample: WindowSample, window: Window, params: Params, out_dir: Path) -> Summary:
+    """Run the reports on the window, write report.html (+ quality.html with feedback) and summary.json."""
+    champion, monitor_params = reference.champion, params.monitor
+    current = current_frame(champion, sample.current)
+    drift_snapshot = reports.drift_report(
+        reference.train, current, champion.kinds, champion.task, monitor_params.drift_share
+    )
+    drift = reports.read_drift(reports.results(drift_snapshot))
+    title = f"{champion.name} v{champion.version}: {window.description}"
+    (out_dir / REPORT).write_text(reports.titled(drift_snapshot.get_html_str(as_iframe=False), f"Drift: {title}"))
+    labeled = current_frame(champion, sample.labeled)
+    written = {"html": str(out_dir / REPORT)}
+    if not labeled.empty:
+        quality_snapshot = reports.quality_report(
+            reference.test.rename(columns={champion.target: reports.ACTUAL}), labeled, champion.task, champion.classes
+        )
+        html = reports.titled(quality_snapshot.get_html_str(as_iframe=False), f"Quality: {title}")
+        (out_dir / QUALITY).write_text(html)
+        written["quality_html"] = str(out_dir / QUALITY)
+    quality = quality_of(champion, labeled)
+    metric = params.promote.metric
+    breaches = [
+        drift_breach(drift.detected, drift.share, monitor_params.drift_share),
+        quality_breach(
+            metric,
+            quality.get(metric),
+            champion.test_metrics.get(metric),
+            monitor_params.metric_drop,
+            sample.labeled_rows,
+            monitor_params.min_labeled,
+        ),
+    ]
+    summary = Summary(
+        created_at=datetime.now(UTC),
+        model_name=champion.name,
+        model_version=champion.version,
+        task=champion.task,
+        window={
+            "start": window.start.isoformat() if window.start else None,
+            "end": window.end.isoformat(),
+            "description": window.description,
+        },
+        reading={
+            "mode": "sampled" if sample.sampled else "all",
+            "sample_size": monitor_params.sample_size,
+            "seed": monitor_params.seed,
+            "rows_read": len(sample.current),
+            "labeled_rows_read": len(sample.labeled),
+        },
+        n_current=sample.rows,
+        n_labeled=sample.labeled_rows,
+        n_reference=len(reference.train),
+        drift_detected=drift.detected,
+        drift_share=drift.share,
+        drift_threshold=monitor_params.drift_share,
+        drifted_columns=drift.drifted_columns,
+        n_columns=drift.n_columns,
+        prediction_drift=drift.prediction,
+        quality_metric=metric,
+        quality=quality,
+        champion_test=champion.test_metrics,
+        breaches=[breach for breach in breaches if breach is not None],
+        reports=written,
+    )
+    (out_dir / SUMMARY).write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def resolve_window(settings: Settings, champion: Champion, last: int | None, since: str | None) -> Window:
+    now = datetime.now(UTC)
+    if last is None:
+        return since_window(since, now)
+    engine = create_db_engine(settings.database_url)
+    start = start_of_last(engine, champion.name, champion.version, last, now)
+    engine.dispose()
+    return Window(start=start, end=now, description=f"last {last} predictions")
+
+
+def main(last: int | None = None, since: str | None = None, fail: bool = True, retrain_on_breach: bool = False) -> int:
+    """Exit code 1 on a breach (unless fail is False), 0 otherwise, including when the window is empty."""
+    settings, params = get_settings(), load_params()
+    reference = load_reference(settings, params)
+    champion = reference.champion
+    window = resolve_window(settings, champion, last, since)
+    engine = create_db_engine(settings.database_url)
+    scope = Scope(champion.name, champion.version, window)
+    sample = read_window(engine, scope, params.monitor.sample_size, params.monitor.seed)
+    engine.dispose()
+    if sample.rows == 0:
+        print(f"No predictions of {champion.name} v{champion.version} in the window ({window.description}).")
+        return 0
+    root = settings.monitoring_dir
+    summary = monitor(reference, sample, window, params, new_run_dir(root, window.end))
+    publish(Path(summary.reports["html"]).parent, root)
+    print(render_summary(summary))
+    print(f"  latest     {root / 'latest'} (served at /monitoring, /monitoring/quality, /monitoring/summary)")
+    if summary.breached and retrain_on_breach:
+        from . import retrain
+
+        print("A threshold was crossed: retraining on the training data plus the feedback.", flush=True)
+        retrain.main()
+    return 1 if summary.breached and fail else 0

@@ -1,0 +1,131 @@
+"""Close the loop: export the feedback (DVC-tracked), train on train split + feedback, evaluate, then promote.
+
+The test split stays data/processed/test.csv, and feedback rows equal to a test row are left out of training, so
+the promotion gate compares the new version and the champion on the same unseen rows.
+"""
+
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from mlflow import MlflowClient
+
+from ..core.features import coerce_features
+from ..core.schema import Expectations
+from ..io.datasets import read_frame, write_frame
+from ..io.lineage import file_md5
+from ..io.prediction_log import iter_feedback
+from ..params import Params, load_params
+from ..settings import PROJECT_ROOT, Settings, get_settings
+from ..store.database import create_db_engine
+from .context import EXPECTATIONS, RAW, TEST, TRAIN, Paths, load_expectations, say
+from .evaluate import evaluate
+from .promote import Decision, promote
+from .train import train
+
+FEEDBACK = "data/feedback/feedback.csv"
+TRAIN_WITH_FEEDBACK = "data/feedback/train.csv"
+
+
+@dataclass(frozen=True)
+class Retrained:
+    exported: int  # feedback rows (latest revision per prediction)
+    added: int  # rows added to the training data after deduplication
+    version: str
+    decision: Decision
+
+
+def export_feedback(settings: Settings, expectations: Expectations) -> pd.DataFrame:
+    """Every prediction of the model with feedback: its logged features and its latest actual, oldest first."""
+    engine = create_db_engine(settings.database_url)
+    rows = [row for chunk in iter_feedback(engine, settings.model_name) for row in chunk]
+    engine.dispose()
+    target = expectations.target.name
+    features = coerce_features(
+        pd.DataFrame([row["features"] for row in rows]).reindex(columns=list(expectations.kinds)), expectations.kinds
+    )
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {"prediction_id": [r["prediction_id"] for r in rows], "created_at": [r["created_at"] for r in rows]}
+            ),
+            features,
+            pd.Series([r["actual"] for r in rows], name=target),
+        ],
+        axis=1,
+    )
+    return frame.sort_values(["created_at", "prediction_id"], kind="stable").reset_index(drop=True)
+
+
+def with_feedback(
+    train_split: pd.DataFrame, test_split: pd.DataFrame, feedback: pd.DataFrame, target: str
+) -> pd.DataFrame:
+    """The training rows unchanged, plus the feedback rows that are neither in them nor a test row's features."""
+    columns = list(train_split.columns)
+    features = [name for name in columns if name != target]
+    new = feedback[columns].astype(train_split.dtypes.to_dict()).drop_duplicates()
+    new = new[~contained(new, train_split, columns) & ~contained(new, test_split, features)]
+    return pd.concat([train_split, new], ignore_index=True)
+
+
+def contained(rows: pd.DataFrame, other: pd.DataFrame, columns: list[str]) -> "pd.Series[bool]":
+    """Per row, whether `other` has a row with the same values in these columns (missing values match)."""
+    found = rows[columns].merge(other[columns].drop_duplicates(), how="left", indicator=True)["_merge"] == "both"
+    return pd.Series(found.to_numpy(), index=rows.index)
+
+
+def dvc_add(root: Path, *relative: str) -> None:
+    """Version the files with DVC (cache + .dvc files for git); skipped outside a DVC repository."""
+    if not (root / ".dvc").is_dir():
+        say("retrain", f"{root} is not a DVC repository: {', '.join(relative)} left untracked")
+        return
+    subprocess.run([sys.executable, "-m", "dvc", "add", "--quiet", *relative], cwd=root, check=True)
+
+
+def staged(root: Path, staging: Path, train_file: Path) -> Paths:
+    """The pipeline's layout in a temporary folder: the real raw data, expectations and test split (links), and
+    the enlarged training split, so train() and evaluate() run unchanged and record the lineage of what they used."""
+    links = {EXPECTATIONS: root / EXPECTATIONS, RAW: root / RAW, TEST: root / TEST, TRAIN: train_file}
+    for relative, source in links.items():
+        (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+        (staging / relative).symlink_to(source.resolve())
+    return Paths(staging)
+
+
+def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | None:
+    """None when there is no feedback yet; otherwise the new version and the promotion decision."""
+    expectations = load_expectations(paths)
+    feedback = export_feedback(settings, expectations)
+    if feedback.empty:
+        return None
+    write_frame(feedback, paths / FEEDBACK)
+    train_split, test_split = read_frame(paths / TRAIN, expectations), read_frame(paths / TEST, expectations)
+    combined = with_feedback(train_split, test_split, feedback, expectations.target.name)
+    write_frame(combined, paths / TRAIN_WITH_FEEDBACK)
+    dvc_add(paths.root, FEEDBACK, TRAIN_WITH_FEEDBACK)
+    added = len(combined) - len(train_split)
+    say("retrain", f"{len(feedback)} feedback rows exported to {FEEDBACK}; {added} new rows after deduplication")
+    with tempfile.TemporaryDirectory(prefix=".retrain-", dir=paths.root) as folder:
+        stage = staged(paths.root, Path(folder), paths / TRAIN_WITH_FEEDBACK)
+        run = train(params, settings, stage)
+        evaluate(params, settings, stage)
+    tags = {"lineage.data.feedback": file_md5(paths / FEEDBACK), "retrain.feedback_rows_added": str(added)}
+    for key, value in tags.items():
+        MlflowClient().set_tag(run["run_id"], key, value)
+    decision = promote(params, settings, paths)
+    return Retrained(exported=len(feedback), added=added, version=run["version"], decision=decision)
+
+
+def main() -> int:
+    result = retrain(load_params(), get_settings(), Paths(PROJECT_ROOT))
+    if result is None:
+        say("retrain", "no feedback yet: nothing to learn from (send some with POST /feedback)")
+        return 0
+    decision = result.decision
+    say("retrain", f"version {result.version} is now @{decision.alias}: {decision.reason}")
+    if decision.alias == "champion":
+        say("retrain", "restart the service (or roll out) to serve the new champion")
+    return 0

@@ -1,0 +1,130 @@
+"""Send realistic traffic to a running service: held-out records one by one, then feedback for a share of them."""
+
+import ipaddress
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import numpy as np
+import pandas as pd
+
+from ..core.features import Kind, as_text
+from ..core.simulation import drift_features, noisy_labels, records
+from ..params import Task, load_params
+from ..settings import get_settings
+from .context import TEST
+
+MAX_REQUESTS = 100_000
+NUMERIC_TYPES = {"double", "float", "long", "integer"}
+INTEGER_TYPES = {"long", "integer"}
+
+
+@dataclass
+class Tally:
+    predictions: int = 0
+    feedback: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        errors = ", ".join(f"{reason} x{count}" for reason, count in self.errors.most_common()) or "none"
+        return f"{self.predictions} predictions and {self.feedback} feedback in {self.seconds:.1f} s; errors: {errors}"
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def served_features(client: httpx.Client) -> tuple[Task, dict[str, str], list[Any]]:
+    """(task, feature name -> signature type, classes) of the model the service serves, from GET /model."""
+    response = client.get("/model")
+    response.raise_for_status()
+    info = response.json()
+    inputs = info["signature"]["inputs"]
+    return info["task"], {str(spec["name"]): str(spec["type"]) for spec in inputs}, list(info["classes"])
+
+
+def read_held_out(path: Path, types: dict[str, str]) -> pd.DataFrame:
+    categorical = [name for name, kind in types.items() if kind not in NUMERIC_TYPES]
+    frame = pd.read_csv(path, dtype=dict.fromkeys(categorical, "str"))
+    for name in categorical:
+        frame[name] = as_text(frame[name])
+    return frame
+
+
+def simulate(
+    client: httpx.Client,
+    held_out: pd.DataFrame,
+    target: str,
+    n: int,
+    drift: float = 0.0,
+    feedback_rate: float = 0.0,
+    label_noise: float = 0.0,
+    seed: int = 0,
+) -> Tally:
+    """POST n records drawn (seeded, with replacement) from held_out, drifted by `drift`; then POST the true label,
+    made noisy for a share label_noise, as feedback on a share feedback_rate of the answered predictions."""
+    if not 0 < n <= MAX_REQUESTS:
+        raise ValueError(f"--n must be between 1 and {MAX_REQUESTS}")
+    started, tally = time.perf_counter(), Tally()
+    rng = np.random.default_rng(seed)
+    task, types, classes = served_features(client)
+    kinds: dict[str, Kind] = {
+        name: "numeric" if kind in NUMERIC_TYPES else "categorical" for name, kind in types.items()
+    }
+    drawn = held_out.iloc[rng.integers(0, len(held_out), n)].reset_index(drop=True)
+    features = drift_features(drawn[list(types)], kinds, drift, rng)
+    for name, kind in types.items():  # an integer column shifted by a fraction is still sent as an integer
+        if kind in INTEGER_TYPES:
+            features[name] = features[name].round().astype("Int64").astype(object)
+    answered: list[tuple[str, Any]] = []
+    for record, truth in zip(records(features), drawn[target].tolist(), strict=True):
+        response = client.post("/predict", json=record)
+        if response.status_code == httpx.codes.OK:
+            tally.predictions += 1
+            answered.append((response.json()["prediction_id"], truth))
+        else:
+            tally.errors[f"predict {response.status_code}"] += 1
+    chosen = [pair for pair in answered if rng.random() < feedback_rate]
+    truths = noisy_labels(pd.Series([truth for _, truth in chosen], dtype=object), task, label_noise, rng, classes)
+    for (prediction_id, _), actual in zip(chosen, records(truths.to_frame("actual")), strict=True):
+        body = {"prediction_id": prediction_id, "actual": actual["actual"], "source": "simulator"}
+        response = client.post("/feedback", json=body)
+        if response.status_code in (httpx.codes.OK, httpx.codes.CREATED):
+            tally.feedback += 1
+        else:
+            tally.errors[f"feedback {response.status_code}"] += 1
+    tally.seconds = time.perf_counter() - started
+    return tally
+
+
+def main(
+    url: str,
+    n: int,
+    drift: float = 0.0,
+    feedback_rate: float = 0.3,
+    label_noise: float = 0.0,
+    seed: int = 0,
+    allow_remote: bool = False,
+) -> int:
+    """Exit code 1 when any request failed."""
+    if not (is_loopback(url) or allow_remote):
+        raise SystemExit(f"refusing to send synthetic traffic to {url}: not a loopback address (--allow-remote)")
+    settings, params = get_settings(), load_params()
+    headers = {"X-API-Key": settings.api_key.get_secret_value()} if settings.api_key else {}
+    with httpx.Client(base_url=url, headers=headers, timeout=30.0) as client:
+        _, types, _ = served_features(client)
+        held_out = read_held_out(settings.project_root / TEST, types)
+        tally = simulate(client, held_out, params.data.target, n, drift, feedback_rate, label_noise, seed)
+    print(f"Simulated traffic to {url} (drift {drift}, feedback {feedback_rate:.0%}): {tally.line()}")
+    return 1 if tally.errors else 0
