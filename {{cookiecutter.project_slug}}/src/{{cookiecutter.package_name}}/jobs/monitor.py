@@ -147,9 +147,8 @@ def resolve_window(settings: Settings, champion: Champion, last: int | None, sin
     return Window(start=start, end=now, description=f"last {last} predictions")
 
 
-def main(last: int | None = None, since: str | None = None, fail: bool = True, retrain_on_breach: bool = False) -> int:
-    """Exit code 1 on a breach (unless fail is False), 0 otherwise, including when the window is empty."""
-    settings, params = get_settings(), load_params()
+def run(settings: Settings, params: Params, last: int | None = None, since: str | None = None) -> Summary | None:
+    """Monitor the window and publish the report to latest/; None when the window holds no prediction."""
     reference = load_reference(settings, params)
     champion = reference.champion
     window = resolve_window(settings, champion, last, since)
@@ -159,12 +158,23 @@ def main(last: int | None = None, since: str | None = None, fail: bool = True, r
     engine.dispose()
     if sample.rows == 0:
         print(f"No predictions of {champion.name} v{champion.version} in the window ({window.description}).")
-        return 0
+        return None
     root = settings.monitoring_dir
     summary = monitor(reference, sample, window, params, new_run_dir(root, window.end))
     publish(Path(summary.reports["html"]).parent, root)
+    return summary
+
+
+def main(last: int | None = None, since: str | None = None, fail: bool = True, retrain_on_breach: bool = False) -> int:
+    """Exit code 1 on a breach (unless fail is False), 0 otherwise, including when the window is empty."""
+    settings = get_settings()
+    summary = run(settings, load_params(), last, since)
+    if summary is None:
+        return 0
     print(render_summary(summary))
-    print(f"  latest     {root / 'latest'} (served at /monitoring, /monitoring/quality, /monitoring/summary)")
+    print(
+        f"  latest     {settings.monitoring_dir / 'latest'} (GET /monitoring, /monitoring/quality, /monitoring/summary)"
+    )
     if summary.breached and retrain_on_breach:
         from . import retrain
 

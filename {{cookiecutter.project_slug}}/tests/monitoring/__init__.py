@@ -1,0 +1,1 @@
+"""Monitoring, the traffic simulator and retraining on feedback."""
