@@ -10,6 +10,7 @@ import os
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -205,3 +206,24 @@ def test_two_workers_on_postgresql_keep_exactly_the_acknowledged_rows(
     assert sorted(stored) == sorted(prediction_id for prediction_id, _ in predicted)
     assert int(postgres.sql("predictions", "SELECT count(*) FROM feedback")) == created
     assert int(postgres.sql("predictions", "SELECT count(DISTINCT prediction_id) FROM feedback")) == created
+
+
+def test_monitor_and_retrain_work_against_the_same_stack(
+    service: str, trained: Path, tracking_uri: str, s3: services.S3
+) -> None:
+    # After the load above: the prediction log in PostgreSQL has predictions and feedback of the champion.
+    env = clean_env(trained)
+    report = run(trained, PACKAGE, "monitor", "--no-fail", env=env)
+    assert "latest" in report
+    summary = json.loads((trained / "reports/monitoring/latest/summary.json").read_text())
+    # Every prediction and every feedback row acknowledged above was read back from PostgreSQL.
+    assert (summary["n_current"], summary["n_labeled"]) == (PREDICTIONS, PREDICTIONS)
+    artifacts_before = len(s3.keys(MLFLOW_BUCKET))
+
+    run(trained, PACKAGE, "retrain", env=env)
+    query = urllib.parse.urlencode({"filter": f"name='{PACKAGE}'"})
+    versions = get_json(f"{tracking_uri}/api/2.0/mlflow/model-versions/search?{query}")["model_versions"]
+    assert len(versions) == 2
+    # The retrained model went through the server to the bucket, and the feedback it learnt from is versioned by DVC.
+    assert len(s3.keys(MLFLOW_BUCKET)) > artifacts_before
+    assert (trained / "data/feedback/feedback.csv.dvc").is_file()
