@@ -54,7 +54,13 @@ def make_params(sample_size: int = 5_000) -> Params:
             "split": {"test_size": 0.3, "seed": 0},
             "train": {"model": model, "hyperparameters": {}, "seed": 0},
             "promote": {"metric": "roc_auc" if TASK == "classification" else "rmse", "margin": 0.0},
-            "monitor": {"drift_share": 0.5, "metric_drop": 0.05, "sample_size": sample_size, "seed": 0, "min_labeled": 20},
+            "monitor": {
+                "drift_share": 0.5,
+                "metric_drop": 0.05,
+                "sample_size": sample_size,
+                "seed": 0,
+                "min_labeled": 20,
+            },
         }
     )
 
@@ -156,7 +162,13 @@ def log_predictions(engine: Engine, count: int, start: datetime | None = None) -
 
 def add_feedback(engine: Engine, prediction_id: uuid.UUID, revisions: list[Any]) -> None:
     rows = [
-        {"id": uuid.uuid4(), "prediction_id": prediction_id, "revision": r + 1, "created_at": datetime.now(UTC), "actual": a}
+        {
+            "id": uuid.uuid4(),
+            "prediction_id": prediction_id,
+            "revision": r + 1,
+            "created_at": datetime.now(UTC),
+            "actual": a,
+        }
         for r, a in enumerate(revisions)
     ]
     with engine.begin() as connection:

@@ -30,7 +30,12 @@ def test_drop_follows_the_direction_of_the_metric() -> None:
 
 @pytest.mark.parametrize(
     ("metric", "live", "test", "breached"),
-    [("roc_auc", 0.90, 0.99, True), ("roc_auc", 0.96, 0.99, False), ("rmse", 11.0, 10.0, True), ("rmse", 9.0, 10.0, False)],
+    [
+        ("roc_auc", 0.90, 0.99, True),
+        ("roc_auc", 0.96, 0.99, False),
+        ("rmse", 11.0, 10.0, True),
+        ("rmse", 9.0, 10.0, False),
+    ],
 )
 def test_quality_breaches_when_worse_than_allowed(metric: str, live: float, test: float, breached: bool) -> None:
     assert (quality_breach(metric, live, test, 0.05, n_labeled=100, min_labeled=30) is not None) is breached
