@@ -152,7 +152,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-monitor-") as folder:
             print(json.dumps(child(args.child, Path(folder))), flush=True)
         return
-    print(f"{'rows':>9} {'labelled':>8} {'read':>9} {'fill s':>7} {'read s':>7} {'report s':>8} {'peak MB':>8}")
+    header = ("rows", 9), ("labelled", 8), ("read", 9), ("fill s", 7), ("read s", 7), ("report s", 8), ("base MB", 8)
+    print(" ".join(f"{name:>{width}}" for name, width in header), f"{'peak MB':>8}")
     for size in args.sizes:
         # One process per size, so that each peak is its own and not the largest so far.
         done = subprocess.run([sys.executable, __file__, "--child", str(size)], capture_output=True, text=True)
@@ -161,7 +162,7 @@ def main() -> None:
         row = json.loads(done.stdout.strip().splitlines()[-1])
         print(
             f"{row['rows']:>9} {row['labelled']:>8} {row['mode']:>9} {row['fill_s']:>7} {row['read_s']:>7}"
-            f" {row['report_s']:>8} {row['peak_rss_mb']:>8}",
+            f" {row['report_s']:>8} {row['rss_before_read_mb']:>8} {row['peak_rss_mb']:>8}",
             flush=True,
         )
 
