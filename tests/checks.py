@@ -10,8 +10,9 @@ from pathlib import Path
 
 import yaml
 
-# cookiecutter-django's regex: any of these in a baked text file means a variable was not rendered.
-LEFTOVER = re.compile(r"\{\{\s*cookiecutter\.|\{%|%\}")
+# cookiecutter-django's regex: any of these in a baked text file means a variable was not rendered. A tag's end is
+# ` %}` or `-%}`; a bare `%}` is also how a Python percentage format ends (`f"{share:.0%}"`), which is not a leftover.
+LEFTOVER = re.compile(r"\{\{\s*cookiecutter\.|\{%|[\s-]%\}")
 RUFF = [sys.executable, "-m", "ruff"]
 
 
