@@ -60,6 +60,7 @@ def test_a_byod_csv_becomes_a_champion_that_only_a_better_model_replaces(
     assert (first.alias, first.candidate, first.champion) == ("champion", "1", None)
 
     run = train(strong, settings, project)
+    mlflow.set_experiment(experiment_id="0")  # another experiment active in the process must not matter
     metrics = evaluate(strong, settings, project)
     better = promote(strong, settings, project)
     assert (better.alias, better.candidate, better.champion) == ("champion", "2", "1")

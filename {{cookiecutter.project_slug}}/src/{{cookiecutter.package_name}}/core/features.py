@@ -27,7 +27,8 @@ def coerce_features(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> pd.DataFr
     """Keep the feature columns in order, numeric ones as float64 and categorical ones as text with NaN."""
     missing = [name for name in kinds if name not in frame.columns]
     if missing:
-        raise ValueError(f"missing feature columns: {', '.join(map(repr, missing))}")
+        shown = ", ".join(map(repr, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise ValueError(f"missing feature columns: {shown}")
     columns = {
         name: pd.to_numeric(frame[name], errors="coerce").astype("float64")
         if kind == "numeric"
