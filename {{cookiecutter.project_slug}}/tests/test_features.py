@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.core.features import as_text, coerce_features, column_kind, parse_numbers
+from {{ cookiecutter.package_name }}.core.features import (
+    as_text,
+    coerce_features,
+    column_kind,
+    parse_numbers,
+    to_numbers,
+    to_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -22,11 +29,11 @@ def test_column_kind_follows_the_dtype(values: object, kind: str) -> None:
 
 
 def test_as_text_makes_strings_and_keeps_every_missing_value_as_nan() -> None:
-    text = as_text(pd.Series(["a", None, np.nan, 7, True], dtype=object))
+    text = as_text(pd.Series(["a", None, np.nan, 7, True, 75001.0, 2.5], dtype=object))
     assert text.dtype == object
     assert text.tolist()[0] == "a"
-    assert text.tolist()[3:] == ["7", "True"]
-    assert text.isna().tolist() == [False, True, True, False, False]
+    assert text.tolist()[3:] == ["7", "True", "75001", "2.5"]
+    assert text.isna().tolist() == [False, True, True, False, False, False, False]
 
 
 def test_coerce_features_orders_columns_and_types_them_for_the_model() -> None:
@@ -58,3 +65,19 @@ def test_parse_numbers_keeps_codes_with_leading_zeros_as_text() -> None:
     assert parsed["count"].dtype == "float64"
     assert parsed["ratio"].tolist() == [0.5, 1000.0, 0.0]
     assert column_kind(parsed["flag"]) == "categorical"
+
+
+def test_to_numbers_accepts_frames_and_arrays_alike() -> None:
+    rows = [[1, "2.5"], [None, "x"]]
+    from_frame = to_numbers(pd.DataFrame(rows, dtype=object))
+    from_array = to_numbers(np.array(rows, dtype=object))
+    assert from_frame.dtype == from_array.dtype == np.float64
+    np.testing.assert_array_equal(from_frame, from_array)
+    np.testing.assert_array_equal(from_frame, [[1.0, 2.5], [np.nan, np.nan]])
+
+
+def test_to_text_makes_strings_and_nan_in_an_object_array() -> None:
+    text = to_text(pd.DataFrame({"a": ["x", None], "b": [75001, np.nan]}))
+    assert text.dtype == object
+    assert text[0].tolist() == ["x", "75001"]
+    assert pd.isna(text[1]).all()

@@ -1,7 +1,7 @@
 """Column typing: which columns are numeric or categorical, and how each kind is represented in a DataFrame."""
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -16,11 +16,18 @@ def column_kind(series: pd.Series) -> Kind:
     return "numeric"
 
 
+def as_string(value: Any) -> str:
+    """str(value), except that whole floats lose their ".0": a code sent as 75001.0 is the category "75001"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def as_text(series: pd.Series) -> pd.Series:
     """Values as Python strings in an object column, missing values (None, NaN, NA) as NaN."""
     # Object dtype with NaN is what clients send after JSON decoding, so training sees the same thing as serving.
     text = series.astype(object)
-    return text.map(str, na_action="ignore").astype(object).where(text.notna(), np.nan)
+    return text.map(as_string, na_action="ignore").astype(object).where(text.notna(), np.nan)
 
 
 def coerce_features(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> pd.DataFrame:
@@ -51,3 +58,20 @@ def parse_numbers(text: pd.DataFrame) -> pd.DataFrame:
         if len(values) and numbers.notna().all() and not values.str.match(r"[+-]?0\d").any():
             parsed[name] = pd.to_numeric(parsed[name])
     return parsed
+
+
+def to_numbers(values: Any) -> np.ndarray:
+    """A 2-D float64 array of a numeric column group; None and text that is not a number become NaN."""
+    frame = values if isinstance(values, pd.DataFrame) else pd.DataFrame(values)
+    if not all(pd.api.types.is_float_dtype(dtype) for dtype in frame.dtypes):
+        frame = frame.apply(pd.to_numeric, errors="coerce")
+    return frame.to_numpy(dtype="float64")
+
+
+def to_text(values: Any) -> np.ndarray:
+    """A 2-D object array of a categorical column group: every value a string, every missing value NaN."""
+    array = np.asarray(values, dtype=object)
+    missing = pd.isna(array)
+    text = np.frompyfunc(as_string, 1, 1)(array).astype(object)
+    text[missing] = np.nan
+    return text

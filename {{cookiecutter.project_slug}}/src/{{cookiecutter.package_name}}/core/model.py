@@ -1,11 +1,8 @@
-"""The model pipeline: type coercion, imputation, scaling and one-hot encoding, then a seeded estimator per family."""
+"""The model pipeline: a ColumnTransformer (coerce, impute, scale or one-hot encode), then a seeded estimator."""
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple, Self
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
-import numpy as np
-import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
@@ -16,52 +13,39 @@ from sklearn.ensemble import (
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from ..params import Task
-from .features import Kind, coerce_features, column_kind
+from .features import Kind, to_numbers, to_text
 
 
-class FeatureCoercer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
-    """First pipeline step: tolerate what callers send (ints for floats, None for NaN, numbers in text columns)."""
+def build_preprocessor(kinds: Mapping[str, Kind], dense: bool) -> ColumnTransformer:
+    """Per column kind: coerce, then impute and scale numbers, impute and one-hot encode text (unknown -> zeros).
 
-    def __init__(self, kinds: Mapping[str, Kind] | None = None) -> None:
-        self.kinds = kinds
-
-    def fit(self, frame: pd.DataFrame, y: Any = None) -> Self:
-        self.kinds_ = dict(self.kinds) if self.kinds is not None else {str(c): column_kind(frame[c]) for c in frame}
-        self.feature_names_in_ = np.asarray(list(self.kinds_), dtype=object)
-        return self
-
-    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return coerce_features(frame, self.kinds_)
-
-    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
-        return np.asarray(list(self.kinds_), dtype=object)
-
-
-def build_preprocessor(kinds: Mapping[str, Kind], dense: bool) -> Pipeline:
-    """Coerce, then impute and scale numbers, impute and one-hot encode categories (unknown ones encode as zeros)."""
+    The coercion steps make the model tolerant of what callers send (ints or numeric strings for floats, None for
+    NaN, numbers in text columns) whether they pass a DataFrame or, column group by column group, plain arrays.
+    """
     numeric = [name for name, kind in kinds.items() if kind == "numeric"]
     categorical = [name for name, kind in kinds.items() if kind == "categorical"]
-    columns = ColumnTransformer(
+    numbers = Pipeline(
         [
-            ("numeric", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), numeric),
-            (
-                "categorical",
-                Pipeline(
-                    [
-                        ("impute", SimpleImputer(strategy="most_frequent")),
-                        ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=not dense)),
-                    ]
-                ),
-                categorical,
-            ),
-        ],
+            ("coerce", FunctionTransformer(to_numbers, feature_names_out="one-to-one")),
+            ("impute", SimpleImputer(strategy="median")),
+            ("scale", StandardScaler()),
+        ]
+    )
+    text = Pipeline(
+        [
+            ("coerce", FunctionTransformer(to_text, feature_names_out="one-to-one")),
+            ("impute", SimpleImputer(strategy="most_frequent")),
+            ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=not dense)),
+        ]
+    )
+    return ColumnTransformer(
+        [("numeric", numbers, numeric), ("categorical", text, categorical)],
         # Tree boosting needs a dense matrix; linear models and forests keep one-hot columns sparse.
         sparse_threshold=0.0 if dense else 0.3,
     )
-    return Pipeline([("coerce", FeatureCoercer(dict(kinds))), ("columns", columns)])
 
 
 class Family(NamedTuple):

@@ -9,8 +9,9 @@ What training promises to serving and monitoring (keep this true when changing t
   columns are float64, categorical ones str/object; None/NaN are allowed anywhere (imputed), unknown categories
   encode as zeros, extra columns are ignored. The first step coerces types, so ints for floats are fine too.
 - Classification models have `predict_proba`, and `classes_` holds the original labels (ints or strings).
-- Saved with cloudpickle: the pipeline's first step is `core.model.FeatureCoercer`, so loading needs this package
-  importable (it is, wherever the project is installed).
+- Structure: Pipeline([("preprocess", ColumnTransformer), ("model", estimator)]); each column group starts with a
+  FunctionTransformer of `core.features.to_numbers` / `to_text` that accepts a DataFrame or a plain 2-D array.
+  Saved with cloudpickle, which refers to those functions by name: loading needs this package importable.
 - The signature is inferred from the training features (ColSpec double for numeric, string for categorical;
   optional where missing values were seen) and the predictions; an input example of five rows is logged.
 - The run logs params (`task`, `data.*`, `split.*`, `train.*`), train metrics `train_<name>`, test metrics
