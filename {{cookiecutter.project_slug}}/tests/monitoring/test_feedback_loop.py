@@ -1,6 +1,8 @@
 """The loop through the real service: traffic, feedback, monitoring (no drift, then drift), reports, retraining."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +58,14 @@ def test_latest_report_is_served_from_disk(loop: Loop) -> None:
     assert served == json.loads((loop.settings.monitoring_dir / "latest" / "summary.json").read_text())
     assert served["drift_detected"] is True
     assert client.get("/monitoring/quality").status_code == 200
+
+
+def test_the_service_process_never_imports_evidently() -> None:
+    code = (
+        "import sys; from {{ cookiecutter.package_name }}.service.app import create_app; create_app(); "
+        "assert 'evidently' not in sys.modules, 'the service imported evidently'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 def test_monitoring_before_any_report_is_404_with_a_hint(tmp_path: Path) -> None:
