@@ -85,4 +85,6 @@ def build_pipeline(
 ) -> Pipeline:
     """Preprocessing and estimator in one object, so that the registered model takes raw feature columns."""
     estimator = build_model(task, family, hyperparameters, seed)
-    return Pipeline([("features", build_preprocessor(kinds, dense=FAMILIES[task][family].dense)), ("model", estimator)])
+    return Pipeline(
+        [("preprocess", build_preprocessor(kinds, dense=FAMILIES[task][family].dense)), ("model", estimator)]
+    )
