@@ -37,11 +37,12 @@ def make_data(n: int = 120, seed: int = 0) -> tuple[pd.DataFrame, dict[str, Any]
         {
             "mean radius": rng.normal(14.0, 3.0, n),
             "texture (%)": rng.normal(20.0, 4.0, n),
-            "colour": pd.Series(rng.choice(["red", "green", "blue"], n), dtype=object),
+            "colour": pd.Series(rng.choice(["red", "green", "blue"], n), dtype="str"),
         }
     )
+    # Missing values as a CSV read by pandas gives them: NaN in numeric and text columns alike.
     frame.loc[::11, "mean radius"] = np.nan
-    frame.loc[::7, "colour"] = None
+    frame.loc[::7, "colour"] = np.nan
     score = frame["mean radius"].fillna(14.0) - 14.0 + 2.0 * (frame["colour"] == "red")
     targets = {"classification": (score > 0).astype(int), "regression": 3.0 * score + rng.normal(0.0, 0.5, n)}
     return frame, targets

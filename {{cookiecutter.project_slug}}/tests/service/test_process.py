@@ -31,6 +31,7 @@ def service_env(tracking_uri: str, database: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_api_process_imports_neither_evidently_nor_dvc(tracking_uri: str, tmp_path: Path) -> None:
     script = f"""
 import sys

@@ -37,25 +37,27 @@ class ServiceState:
     batcher: MicroBatcher[Any, Any] | None = None
 
 
-def get_state(request: Request) -> ServiceState:
+# Dependencies are `async def` although they never await: FastAPI runs a plain `def` dependency in its thread pool,
+# a thread hop per dependency per request.
+async def get_state(request: Request) -> ServiceState:
     state: ServiceState | None = getattr(request.app.state, "service", None)
     if state is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the service is starting")
     return state
 
 
-def get_model(state: Annotated[ServiceState, Depends(get_state)]) -> ServedModel:
+async def get_model(state: Annotated[ServiceState, Depends(get_state)]) -> ServedModel:
     if state.model is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"no model loaded: {state.model_error}")
     return state.model
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def require_api_key(
+async def require_api_key(
     settings: Annotated[Settings, Depends(get_settings_dep)],
     x_api_key: Annotated[str | None, Header(description="Required when the service has API_KEY set")] = None,
 ) -> None:

@@ -9,15 +9,14 @@ from typing import Any, Literal
 import mlflow
 import mlflow.sklearn
 import numpy as np
-import pandas as pd
 from mlflow import MlflowClient
 
 from ..settings import Settings
+from .fastpath import Transform, frame_of, verified_transform
 
 Label = str | int | float
 # `models:/<name>@<alias>` or `models:/<name>/<version>`.
 MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))$")
-NUMERIC_TYPES = {"double", "float", "long", "integer"}
 LINEAGE_TAGS = {
     "git_commit": "lineage.git_commit",
     "git_dirty": "lineage.git_dirty",
@@ -59,18 +58,19 @@ class ServedModel:
     metrics: dict[str, float]
     lineage: dict[str, Any]
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # records -> final estimator input without pandas, when verified equivalent at load (see fastpath.py).
+    fast_transform: Transform | None = None
+
+    def _call(self, method: str, records: list[dict[str, Any]]) -> Any:
+        if self.fast_transform is not None:
+            return getattr(self.pipeline.steps[-1][1], method)(self.fast_transform(records))
+        return getattr(self.pipeline, method)(frame_of(records, {f.name: f.type for f in self.features}))
 
     def predict(self, records: list[dict[str, Any]]) -> list[Output]:
         """One model call for the whole batch; records are validated dicts keyed by the original feature names."""
-        # One column-oriented frame per batch (not per request): the ColumnTransformer selects columns by name.
-        columns = {
-            f.name: np.array([r[f.name] for r in records], dtype=np.float64 if f.type in NUMERIC_TYPES else object)
-            for f in self.features
-        }
-        frame = pd.DataFrame(columns)
         if self.task == "regression":
-            return [Output(prediction=float(value), probabilities=None) for value in self.pipeline.predict(frame)]
-        probabilities = self.pipeline.predict_proba(frame)
+            return [Output(prediction=float(value), probabilities=None) for value in self._call("predict", records)]
+        probabilities = self._call("predict_proba", records)
         keys = [str(label) for label in self.classes]
         # argmax of predict_proba is what predict returns for these estimators; one call instead of two.
         best = probabilities.argmax(axis=1)
@@ -123,16 +123,19 @@ def load_served_model(settings: Settings) -> ServedModel:
     tags = run.data.tags if run else {}
     classes = tuple(np.asarray(getattr(pipeline, "classes_", [])).tolist())
     task = tags.get("task") or ("classification" if hasattr(pipeline, "predict_proba") and classes else "regression")
+    features = tuple(Feature(name=str(c.name), type=c.type.name) for c in info.signature.inputs.inputs)
+    method = "predict_proba" if task == "classification" else "predict"
     return ServedModel(
         name=name,
         version=str(registered.version),
         alias=alias,
         run_id=registered.run_id,
         task="classification" if task == "classification" else "regression",
-        features=tuple(Feature(name=str(c.name), type=c.type.name) for c in info.signature.inputs.inputs),
+        features=features,
         classes=classes,
         pipeline=pipeline,
         signature=info.signature.to_dict(),
         metrics=dict(run.data.metrics) if run else {},
         lineage={key: tags.get(tag) for key, tag in LINEAGE_TAGS.items()},
+        fast_transform=verified_transform(pipeline, {f.name: f.type for f in features}, method),
     )

@@ -1,0 +1,256 @@
+"""Load-test the service against a bare FastAPI app and `mlflow models serve` on the same champion (`make bench`).
+
+Each server runs on 127.0.0.1 with one worker; each is loaded by the same client (wrk when it is on the PATH,
+otherwise a bounded asyncio httpx generator): N connections for a fixed duration, single records then batches of
+100. It prints req/s, p50 and p99 latency, the ratios service/bare and service/mlflow, and the service worker's
+memory. The service logs every prediction, to a throwaway SQLite file so the project's own log stays clean.
+Needs a champion in the registry (`make pipeline`); MLFLOW_TRACKING_URI and MODEL_URI are read as the service does.
+"""
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+PACKAGE = "{{ cookiecutter.package_name }}"
+CONSTANT = {"prediction_id": "00000000-0000-0000-0000-000000000000", "prediction": 0, "model_version": "1"}
+
+
+def create_bare_app() -> Any:
+    """The floor: FastAPI with nothing but a route that returns a constant (no validation, model or database)."""
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.post("/predict")
+    async def predict() -> dict[str, Any]:
+        return CONSTANT
+
+    @app.post("/predict/batch")
+    async def predict_batch() -> dict[str, Any]:
+        return {"predictions": [CONSTANT] * 100}
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "alive"}
+
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start(command: list[str], env: dict[str, str], probe: str, timeout: float = 180) -> subprocess.Popen[bytes]:
+    """Start a server and wait until `probe` answers 200."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{command[:4]} exited with {process.returncode}")
+        try:
+            if httpx.get(probe, timeout=2).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"{probe} did not answer within {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def sample_record(base: str) -> dict[str, Any]:
+    """A valid record from the served model's signature (numbers 1.0, text "a")."""
+    inputs = httpx.get(f"{base}/model", timeout=10).json()["signature"]["inputs"]
+    return {column["name"]: "a" if column["type"] == "string" else 1.0 for column in inputs}
+
+
+def run_wrk(url: str, body: bytes, connections: int, duration: float) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = {json.dumps(body.decode())}\n"
+        )
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency", "-s", script.name, url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+
+    def latency_ms(percent: str) -> float:
+        match = re.search(rf"^\s*{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        if match is None:
+            return float("nan")
+        return float(match[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match[2]]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),  # type: ignore[index]
+        "p50": latency_ms("50"),
+        "p99": latency_ms("99"),
+        "errors": float(errors[1]) if errors else 0.0,
+    }
+
+
+async def run_httpx(url: str, body: bytes, connections: int, duration: float) -> dict[str, float]:
+    """Fallback client: `connections` workers, each sending one request after another, for `duration` seconds."""
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    headers = {"Content-Type": "application/json"}
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        deadline = time.perf_counter() + duration
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                response = await client.post(url, content=body, headers=headers)
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += response.status_code >= 300
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - began
+    cuts = statistics.quantiles(latencies, n=100)
+    return {"rps": len(latencies) / elapsed, "p50": cuts[49], "p99": cuts[98], "errors": float(errors)}
+
+
+def load(url: str, body: bytes, connections: int, duration: float) -> dict[str, float]:
+    if shutil.which("wrk"):
+        return run_wrk(url, body, connections, duration)
+    return asyncio.run(run_httpx(url, body, connections, duration))
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process, in MB (Linux)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    values = {
+        line.split(":")[0]: int(line.split()[1]) / 1024
+        for line in status.splitlines()
+        if line[:5] in ("VmRSS", "VmHWM")
+    }
+    return values["VmRSS"], values["VmHWM"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per scenario")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--batch", type=int, default=100, help="records per batch request")
+    parser.add_argument("--skip-mlflow", action="store_true", help="do not start `mlflow models serve`")
+    args = parser.parse_args()
+
+    settings = importlib.import_module(f"{PACKAGE}.settings").get_settings()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    env = os.environ | {
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri,
+        # `mlflow models serve` runs `uvicorn` by name: the venv's bin must come first on the PATH, activated or not.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    ports = {"service": free_port(), "bare": free_port(), "mlflow": free_port()}
+    uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--workers", "1"]
+    servers: dict[str, subprocess.Popen[bytes]] = {}
+    results: dict[tuple[str, str], dict[str, float]] = {}
+    try:
+        servers["service"] = start(
+            [*uvicorn, "--port", str(ports["service"]), "--factory", f"{PACKAGE}.service.app:create_app"],
+            env,
+            f"http://127.0.0.1:{ports['service']}/ready",
+        )
+        servers["bare"] = start(
+            [
+                *uvicorn,
+                "--port",
+                str(ports["bare"]),
+                "--no-access-log",
+                "--app-dir",
+                str(HERE),
+                "--factory",
+                "bench_serving:create_bare_app",
+            ],
+            env,
+            f"http://127.0.0.1:{ports['bare']}/health",
+        )
+        if not args.skip_mlflow:
+            mlflow = [
+                sys.executable,
+                "-m",
+                "mlflow",
+                "models",
+                "serve",
+                "-m",
+                settings.model_uri,
+                "--env-manager",
+                "local",
+            ]
+            servers["mlflow"] = start(
+                [*mlflow, "-h", "127.0.0.1", "-p", str(ports["mlflow"]), "-w", "1"],
+                env,
+                f"http://127.0.0.1:{ports['mlflow']}/ping",
+            )
+        record = sample_record(f"http://127.0.0.1:{ports['service']}")
+        bodies = {
+            "single": {"service": record, "mlflow": {"dataframe_records": [record]}},
+            f"batch{args.batch}": {
+                "service": [record] * args.batch,
+                "mlflow": {"dataframe_records": [record] * args.batch},
+            },
+        }
+        paths = {"single": ("/predict", "/invocations"), f"batch{args.batch}": ("/predict/batch", "/invocations")}
+        for scenario, payload in bodies.items():
+            service_path, mlflow_path = paths[scenario]
+            for name in servers:
+                path = mlflow_path if name == "mlflow" else service_path
+                body = json.dumps(payload["mlflow" if name == "mlflow" else "service"]).encode()
+                load(f"http://127.0.0.1:{ports[name]}{path}", body, args.connections, 1.0)  # warm-up
+                results[(scenario, name)] = load(
+                    f"http://127.0.0.1:{ports[name]}{path}", body, args.connections, args.duration
+                )
+        rss, peak = rss_mb(servers["service"].pid)
+    finally:
+        for process in servers.values():
+            stop(process)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    client = "wrk" if shutil.which("wrk") else "httpx"
+    print(f"\n{client}, {args.connections} connections, {args.duration:.0f} s per run, one worker per server\n")
+    print(f"{'scenario':<10} {'server':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for (scenario, name), r in results.items():
+        print(f"{scenario:<10} {name:<8} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>7.0f}")
+    print()
+    for scenario in bodies:
+        service = results[(scenario, "service")]["rps"]
+        line = f"{scenario:<10} service/bare = {service / results[(scenario, 'bare')]['rps']:.2f}"
+        if (scenario, "mlflow") in results:
+            line += f"   service/mlflow = {service / results[(scenario, 'mlflow')]['rps']:.1f}"
+        print(line)
+    print(f"\nservice worker memory: {rss:.0f} MB resident, {peak:.0f} MB peak")
+
+
+if __name__ == "__main__":
+    main()

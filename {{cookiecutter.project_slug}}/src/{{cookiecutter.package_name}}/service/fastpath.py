@@ -1,0 +1,96 @@
+"""A numpy path through a fitted Pipeline(ColumnTransformer, ...): same numbers, without pandas' per-call overhead.
+
+A DataFrame per batch and the ColumnTransformer's checks of it cost several times the model itself on small batches.
+The path built here hands each fitted sub-transformer a plain array of its own columns instead. It is used only
+when it reproduces the pipeline's own output on probe records at load time; otherwise the DataFrame path stays.
+"""
+
+from collections.abc import Callable, Sequence
+from copy import deepcopy
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+
+Records = Sequence[dict[str, Any]]
+Transform = Callable[[Records], Any]
+NUMERIC_TYPES = {"double", "float", "long", "integer"}
+
+
+def without_feature_names(estimator: Any) -> Any:
+    """A copy that takes arrays without warning: fitted on a DataFrame, it would warn on every call otherwise."""
+    copy = deepcopy(estimator)
+    for step in [copy, *(s for _, s in getattr(copy, "steps", []))]:
+        vars(step).pop("feature_names_in_", None)
+    return copy
+
+
+def column(records: Records, names: list[str], numeric: bool) -> np.ndarray:
+    """A 2-D array of these columns; a missing value is NaN, as in a frame read from CSV, which imputers look for."""
+    if numeric:
+        return np.array([[r[c] for c in names] for r in records], dtype=np.float64)
+    return np.array([[np.nan if r[c] is None else r[c] for c in names] for r in records], dtype=object)
+
+
+def frame_of(records: Records, types: dict[str, str]) -> pd.DataFrame:
+    """The reference path: one column-oriented DataFrame for the batch, as the pipeline was fitted on."""
+    return pd.DataFrame({name: column(records, [name], kind in NUMERIC_TYPES)[:, 0] for name, kind in types.items()})
+
+
+def compile_transform(pipeline: Any, types: dict[str, str]) -> Transform | None:
+    """records -> the input of the pipeline's final estimator, without pandas; None for unsupported pipelines."""
+    if not isinstance(pipeline, Pipeline) or not isinstance(pipeline.steps[0][1], ColumnTransformer):
+        return None
+    column_transformer: ColumnTransformer = pipeline.steps[0][1]
+    names = list(getattr(column_transformer, "feature_names_in_", []))
+    parts: list[tuple[Any, list[str], bool]] = []
+    for _, transformer, columns in column_transformer.transformers_:
+        if isinstance(transformer, str) and transformer == "drop":
+            continue
+        selected = [names[c] if isinstance(c, int | np.integer) else c for c in np.atleast_1d(columns).tolist()]
+        if not selected or not all(isinstance(c, str) and c in types for c in selected):
+            return None
+        fitted = transformer if isinstance(transformer, str) else without_feature_names(transformer)
+        parts.append((fitted, selected, all(types[c] in NUMERIC_TYPES for c in selected)))
+    middle = [step for _, step in pipeline.steps[1:-1]]
+
+    def transform(records: Records) -> Any:
+        blocks = []
+        for transformer, columns, numeric in parts:
+            block = column(records, columns, numeric)
+            out: Any = block if isinstance(transformer, str) else transformer.transform(block)
+            blocks.append(out.toarray() if scipy.sparse.issparse(out) else np.asarray(out))
+        features = np.hstack(blocks) if len(blocks) > 1 else blocks[0]
+        for step in middle:
+            features = step.transform(features)
+        return features
+
+    return transform
+
+
+def probe_records(types: dict[str, str]) -> list[dict[str, Any]]:
+    """Records with typical, extreme, missing and unseen values, to compare the two paths on."""
+    numbers = [0.0, 1.0, -3.5, 1e6, None]
+    texts = ["a", "", "unseen category", None, "b"]
+    return [
+        {name: (numbers[i] if kind in NUMERIC_TYPES else texts[i]) for name, kind in types.items()}
+        for i in range(len(numbers))
+    ]
+
+
+def verified_transform(pipeline: Any, types: dict[str, str], method: str) -> Transform | None:
+    """The compiled path if `method` (predict or predict_proba) gives the same result through it; else None."""
+    try:
+        transform = compile_transform(pipeline, types)
+        if transform is None:
+            return None
+        records = probe_records(types)
+        expected = getattr(pipeline, method)(frame_of(records, types))
+        actual = getattr(pipeline.steps[-1][1], method)(transform(records))
+        return transform if np.allclose(np.asarray(expected, dtype=float), np.asarray(actual, dtype=float)) else None
+    except Exception:
+        # Whatever the fast path cannot handle (a custom step, a column type) falls back to the DataFrame path.
+        return None

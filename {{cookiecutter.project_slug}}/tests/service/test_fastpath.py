@@ -1,0 +1,37 @@
+"""The numpy path through the pipeline gives the DataFrame path's results, and is refused where it would not."""
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from {{ cookiecutter.package_name }}.service.fastpath import frame_of, verified_transform
+from {{ cookiecutter.package_name }}.service.model import load_served_model
+
+from .conftest import TASK, make_data, make_settings
+
+TYPES = {"mean radius": "double", "texture (%)": "double", "colour": "string"}
+
+
+def test_served_contract_pipeline_takes_the_fast_path_with_the_same_results(tracking_uri: str, tmp_path: Path) -> None:
+    model = load_served_model(make_settings(tracking_uri, tmp_path / "f.db"))
+    assert model.fast_transform is not None
+    frame, _ = make_data(n=40, seed=3)
+    records: list[dict[str, Any]] = [
+        {str(key): (None if isinstance(value, float) and np.isnan(value) else value) for key, value in row.items()}
+        for row in frame.to_dict("records")
+    ]
+    records[0]["colour"] = "never seen"
+    method = "predict_proba" if TASK == "classification" else "predict"
+    expected = getattr(model.pipeline, method)(frame_of(records, TYPES))
+    assert np.allclose(getattr(model.pipeline.steps[-1][1], method)(model.fast_transform(records)), expected)
+    outputs = model.predict(records)
+    assert len(outputs) == len(records)
+
+
+def test_pipeline_without_column_transformer_keeps_the_dataframe_path() -> None:
+    frame, targets = make_data()
+    pipeline = Pipeline([("model", LogisticRegression())]).fit(frame[["texture (%)"]], targets["classification"])
+    assert verified_transform(pipeline, {"texture (%)": "double"}, "predict_proba") is None
