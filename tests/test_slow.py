@@ -1,9 +1,15 @@
 """Slow tier: install baked projects with their own `make install` and run their own checks and lifecycle."""
 
+import csv
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -44,3 +50,114 @@ def test_cli_runs_without_make(installed_project):
     package = installed_project.name
     result = run(installed_project, f".venv/bin/{package}", "--help")
     assert "promote" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def pipelined_project(installed_project):
+    """The installed project after `make pipeline`: data ingested, model trained, registered and promoted."""
+    run(installed_project, "make", "pipeline")
+    return installed_project
+
+
+def champion_version(project: Path) -> str:
+    script = (
+        "from mlflow import MlflowClient;"
+        f"from {project.name}.settings import get_settings;"
+        "s = get_settings();"
+        "print(MlflowClient(s.mlflow_tracking_uri).get_model_version_by_alias(s.model_name, 'champion').version)"
+    )
+    return run(project, ".venv/bin/python", "-c", script).stdout.strip()
+
+
+def test_pipeline_registers_a_champion_and_reproduces_its_metrics(pipelined_project):
+    project = pipelined_project
+    metrics = (project / "reports" / "metrics.json").read_bytes()
+    predictions = (project / "reports" / "predictions.csv").read_bytes()
+    assert champion_version(project) == "1"
+    assert (project / "dvc.lock").is_file()
+
+    run(project, ".venv/bin/dvc", "repro", "--force")
+    assert (project / "reports" / "metrics.json").read_bytes() == metrics
+    assert (project / "reports" / "predictions.csv").read_bytes() == predictions
+    shown = run(project, ".venv/bin/dvc", "metrics", "show").stdout
+    assert "reports/metrics.json" in shown
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def call(url: str, body: object | None = None) -> tuple[int, dict]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+@pytest.fixture
+def served_project(pipelined_project):
+    """`<package> serve` on a free loopback port, stopped by its PID after the test."""
+    port = free_port()
+    command = [f".venv/bin/{pipelined_project.name}", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, cwd=pipelined_project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                pytest.fail(f"the service exited: {server.stderr.read().decode()[-3000:]}")
+            try:
+                if call(f"{base}/ready")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail("the service was not ready within 90 s")
+        yield pipelined_project, base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def test_service_predicts_takes_feedback_and_traces_lineage(served_project):
+    project, base = served_project
+    with (project / "data" / "processed" / "test.csv").open(newline="") as handle:
+        row = next(csv.DictReader(handle))
+    target = row.pop("target")
+    record = {name: float(value) for name, value in row.items()}
+
+    status, predicted = call(f"{base}/predict", record)
+    assert status == 200, predicted
+    assert predicted["model_version"] == "1"
+
+    actual = int(float(target)) if predicted.get("probabilities") else float(target)
+    status, feedback = call(f"{base}/feedback", {"prediction_id": predicted["prediction_id"], "actual": actual})
+    assert status == 201, feedback
+
+    status, logged = call(f"{base}/predictions/{predicted['prediction_id']}")
+    assert status == 200, logged
+    assert json.dumps(logged["lineage"])  # lineage is present and serialisable
+    assert "git_commit" in json.dumps(logged)
+
+    status, error = call(f"{base}/predict", {**record, "not_a_feature": 1})
+    assert 400 <= status < 500, error
+
+
+def test_make_demo_closes_the_loop(tmp_path):
+    """`make demo` bakes, trains, serves, simulates, monitors both ways, retrains and exits 0."""
+    build = tmp_path / "build"
+    result = run(TEMPLATE, "make", "demo", f"BUILD={build}", timeout=1200)
+    assert "Demo finished" in result.stdout
+    assert "DRIFT" in result.stdout
+    reports = build / "demo_product" / "reports" / "monitoring" / "latest"
+    assert (reports / "report.html").is_file()
+    assert (reports / "summary.json").is_file()
