@@ -76,7 +76,8 @@ def test_pipeline_registers_a_champion_and_reproduces_its_metrics(pipelined_proj
     assert champion_version(project) == "1"
     assert (project / "dvc.lock").is_file()
 
-    run(project, ".venv/bin/dvc", "repro", "--force")
+    # As a user would: the venv activated, so that the stages' `python -m ...` finds the project's interpreter.
+    run(project, "bash", "-c", "source .venv/bin/activate && dvc repro --force")
     assert (project / "reports" / "metrics.json").read_bytes() == metrics
     assert (project / "reports" / "predictions.csv").read_bytes() == predictions
     shown = run(project, ".venv/bin/dvc", "metrics", "show").stdout
