@@ -90,7 +90,7 @@ def drift_breach(detected: bool, share: float, threshold: float) -> Breach | Non
         check="data_drift",
         value=share,
         threshold=threshold,
-        message=f"{share:.0%} of the features drifted (threshold {threshold:.0%})",
+        message=f"{share * 100:.0f}% of the features drifted (threshold {threshold * 100:.0f}%)",
     )
 
 
@@ -113,8 +113,8 @@ def quality_breach(
         check="quality",
         value=round(drop, 6),
         threshold=max_drop,
-        message=f"{metric} on {n_labeled} labelled predictions is {live:.4g}, {drop:.1%} worse than {test:.4g} on "
-        f"the test split (allowed {max_drop:.0%})",
+        message=f"{metric} on {n_labeled} labelled predictions is {live:.4g}, {drop * 100:.1f}% worse than "
+        f"{test:.4g} on the test split (allowed {max_drop * 100:.0f}%)",
     )
 
 
@@ -166,8 +166,8 @@ def render_summary(summary: Summary) -> str:
         f"Monitoring {summary.model_name} v{summary.model_version} ({summary.task}): {summary.window['description']}",
         f"  rows       {summary.n_current} in the window ({summary.reading.mode}), {summary.n_labeled} with feedback,"
         f" reference {summary.n_reference} training rows",
-        f"  drift      {summary.drift_share:.0%} of {summary.n_columns} features drifted"
-        f" (threshold {summary.drift_threshold:.0%}): {'DRIFT' if summary.drift_detected else 'no drift'}",
+        f"  drift      {summary.drift_share * 100:.0f}% of {summary.n_columns} features drifted"
+        f" (threshold {summary.drift_threshold * 100:.0f}%): {'DRIFT' if summary.drift_detected else 'no drift'}",
     ]
     if summary.drifted_columns:
         shown = ", ".join(summary.drifted_columns[:8]) + (" ..." if len(summary.drifted_columns) > 8 else "")

@@ -129,7 +129,8 @@ def _column_problems(name: str, series: pd.Series, expected: ColumnExpectation) 
     problems = []
     missing = float(series.isna().mean())
     if missing > expected.max_missing:
-        problems.append(f"column {name!r} is {missing:.1%} missing, more than the allowed {expected.max_missing:.1%}")
+        allowed = expected.max_missing * 100
+        problems.append(f"column {name!r} is {missing * 100:.1f}% missing, more than the allowed {allowed:.1f}%")
     present = series.dropna()
     if expected.kind == "numeric":
         not_numbers = present[pd.to_numeric(present, errors="coerce").isna()]

@@ -126,5 +126,5 @@ def main(
         _, types, _ = served_features(client)
         held_out = read_held_out(settings.project_root / TEST, types)
         tally = simulate(client, held_out, params.data.target, n, drift, feedback_rate, label_noise, seed)
-    print(f"Simulated traffic to {url} (drift {drift}, feedback {feedback_rate:.0%}): {tally.line()}")
+    print(f"Simulated traffic to {url} (drift {drift}, feedback {feedback_rate * 100:.0f}%): {tally.line()}")
     return 1 if tally.errors else 0

@@ -21,7 +21,7 @@ def split(params: Params, paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
         shares = test[target].value_counts(normalize=True).sort_index()
         say(
             "split",
-            "test labels (stratified): " + ", ".join(f"{label}: {share:.0%}" for label, share in shares.items()),
+            "test labels (stratified): " + ", ".join(f"{label}: {share * 100:.0f}%" for label, share in shares.items()),
         )
         only_train = sorted(set(train[target]) - set(test[target]), key=str)
         if only_train:
