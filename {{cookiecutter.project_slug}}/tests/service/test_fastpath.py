@@ -7,6 +7,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from {{ cookiecutter.package_name }}.core.features import Kind
+from {{ cookiecutter.package_name }}.core.model import build_preprocessor
 from {{ cookiecutter.package_name }}.service.fastpath import frame_of, verified_transform
 from {{ cookiecutter.package_name }}.service.model import load_served_model
 
@@ -35,3 +37,20 @@ def test_pipeline_without_column_transformer_keeps_the_dataframe_path() -> None:
     frame, targets = make_data()
     pipeline = Pipeline([("model", LogisticRegression())]).fit(frame[["texture (%)"]], targets["classification"])
     assert verified_transform(pipeline, {"texture (%)": "double"}, "predict_proba") is None
+
+
+def test_project_pipeline_without_text_features_takes_the_fast_path() -> None:
+    # The default data set has numbers only: the pipeline's text group has no column, which sklearn skips too.
+    frame, targets = make_data()
+    kinds: dict[str, Kind] = {"mean radius": "numeric", "texture (%)": "numeric"}
+    pipeline = Pipeline([("features", build_preprocessor(kinds, dense=False)), ("model", LogisticRegression())])
+    pipeline.fit(frame[list(kinds)], targets["classification"])
+    types = {name: "double" for name in kinds}
+    transform = verified_transform(pipeline, types, "predict_proba")
+    assert transform is not None
+    records: list[dict[str, Any]] = [
+        {"mean radius": 12.5, "texture (%)": None},
+        {"mean radius": None, "texture (%)": 3},
+    ]
+    expected = pipeline.predict_proba(frame_of(records, types))
+    assert np.allclose(pipeline.steps[-1][1].predict_proba(transform(records)), expected)

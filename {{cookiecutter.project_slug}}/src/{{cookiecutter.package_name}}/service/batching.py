@@ -14,9 +14,10 @@ Out = TypeVar("Out")
 class MicroBatcher(Generic[In, Out]):
     """An asyncio queue drained by one worker task that runs `process(batch)` in a thread.
 
-    The first waiting item opens a batch; the worker then takes whatever else is queued, waiting at most `wait_ms`
-    for more, up to `max_size`. While a batch runs in its thread the next one fills up, so under load batches grow
-    by themselves and a lone request waits at most `wait_ms`. `process` returns one result per item, in order.
+    The first waiting item opens a batch; the worker takes whatever else is queued and goes on taking items while
+    they keep arriving, for at most `wait_ms`, up to `max_size`. While a batch runs in its thread the next one fills
+    up, so under load batches grow by themselves, and a lone request is not held back.
+    `process` returns one result per item, in order.
     """
 
     def __init__(self, process: Callable[[list[In]], list[Out]], max_size: int, wait_ms: float) -> None:
@@ -53,18 +54,21 @@ class MicroBatcher(Generic[In, Out]):
         while True:
             batch = [await self._queue.get()]
             deadline = loop.time() + self._wait
-            while len(batch) < self._max_size:
-                if not self._queue.empty():
-                    batch.append(self._queue.get_nowait())
-                    continue
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), remaining))
-                except TimeoutError:
+            self._take_queued(batch)
+            # Wait for companions only while they keep coming: yield to the event loop (requests already read get
+            # validated and queued) and stop at the first yield that brings none, a full batch, or the deadline.
+            # A lone request is not held back, and a steady stream fills batches without a fixed pause.
+            while len(batch) < self._max_size and loop.time() < deadline:
+                await asyncio.sleep(0)
+                size = len(batch)
+                self._take_queued(batch)
+                if len(batch) == size:
                     break
             await self._flush(batch)
+
+    def _take_queued(self, batch: list[tuple[In, asyncio.Future[Out]]]) -> None:
+        while len(batch) < self._max_size and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
 
     async def _flush(self, batch: list[tuple[In, asyncio.Future[Out]]]) -> None:
         # A caller that went away (client disconnect) is skipped: nobody would receive its answer.

@@ -1,10 +1,9 @@
 """The service's state and the `Annotated` dependencies that routes declare (tests override them, not globals)."""
 
-import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import Engine
 
@@ -22,6 +21,17 @@ class ServiceMetrics:
             "model_predictions", "Predictions logged", ["model_version", "endpoint"], registry=registry
         )
         self.feedback = Counter("model_feedback", "Feedback received", ["outcome"], registry=registry)
+
+    def for_version(self, version: str) -> "PredictionCounters":
+        return PredictionCounters(self.predictions.labels(version, "single"), self.predictions.labels(version, "batch"))
+
+
+@dataclass(frozen=True)
+class PredictionCounters:
+    """The served version's prediction counters, looked up once rather than by label on every request."""
+
+    single: Counter
+    batch: Counter
 
 
 @dataclass
@@ -57,19 +67,6 @@ async def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-async def require_api_key(
-    settings: Annotated[Settings, Depends(get_settings_dep)],
-    x_api_key: Annotated[str | None, Header(description="Required when the service has API_KEY set")] = None,
-) -> None:
-    """With API_KEY set, refuse requests without the same key (constant-time comparison)."""
-    if settings.api_key is None:
-        return
-    expected = settings.api_key.get_secret_value().encode()
-    if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), expected):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong X-API-Key", {"WWW-Authenticate": "API-Key"})
-
-
 StateDep = Annotated[ServiceState, Depends(get_state)]
 ModelDep = Annotated[ServedModel, Depends(get_model)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-ApiKey = Depends(require_api_key)

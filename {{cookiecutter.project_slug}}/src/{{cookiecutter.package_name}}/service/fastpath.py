@@ -48,10 +48,11 @@ def compile_transform(pipeline: Any, types: dict[str, str]) -> Transform | None:
     names = list(getattr(column_transformer, "feature_names_in_", []))
     parts: list[tuple[Any, list[str], bool]] = []
     for _, transformer, columns in column_transformer.transformers_:
-        if isinstance(transformer, str) and transformer == "drop":
-            continue
         selected = [names[c] if isinstance(c, int | np.integer) else c for c in np.atleast_1d(columns).tolist()]
-        if not selected or not all(isinstance(c, str) and c in types for c in selected):
+        if (isinstance(transformer, str) and transformer == "drop") or not selected:
+            # Skipped by the ColumnTransformer too: a dropped group, or a group with no column (no text features).
+            continue
+        if not all(isinstance(c, str) and c in types for c in selected):
             return None
         fitted = transformer if isinstance(transformer, str) else without_feature_names(transformer)
         parts.append((fitted, selected, all(types[c] in NUMERIC_TYPES for c in selected)))

@@ -1,5 +1,7 @@
-"""Pure ASGI middlewares (cheaper than BaseHTTPMiddleware): request ids with access logs, and a body size limit."""
+"""Pure ASGI middlewares (cheaper than BaseHTTPMiddleware): request ids with access logs, a body size limit and
+the API key."""
 
+import hmac
 import logging
 import re
 import time
@@ -17,6 +19,21 @@ access_log = logging.getLogger("service.access")
 VALID_REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
 
 
+def header(scope: Scope, name: bytes) -> bytes:
+    """The first value of a (lower-case) request header, or b"" (no dict built per request)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+async def send_json(send: Send, status_code: int, content: Any, headers: list[tuple[bytes, bytes]]) -> None:
+    body = orjson.dumps(content)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]
+    await send({"type": "http.response.start", "status": status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class RequestContextMiddleware:
     """Take X-Request-ID from the client (or make one), echo it in the response, log one JSON line per request."""
 
@@ -27,7 +44,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        sent = header(scope, b"x-request-id").decode("latin-1")
         request_id = sent if VALID_REQUEST_ID.match(sent) else uuid.uuid4().hex
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
@@ -64,7 +81,7 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
+        declared = header(scope, b"content-length")
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self._reject(send)
             return
@@ -85,7 +102,27 @@ class BodySizeLimitMiddleware:
         return f"request body exceeds {self.max_bytes} bytes (MAX_BODY_BYTES)"
 
     async def _reject(self, send: Send) -> None:
-        body = orjson.dumps({"detail": self._detail()})
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, status.HTTP_413_CONTENT_TOO_LARGE, {"detail": self._detail()}, [])
+
+
+class ApiKeyMiddleware:
+    """With an API key set, every path but the public ones needs X-API-Key (compared in constant time).
+
+    Protecting by default means a route added later is never public by mistake; the OpenAPI schema documents the
+    header on every non-public operation (see openapi.py).
+    """
+
+    def __init__(self, app: ASGIApp, api_key: str | None, public_paths: frozenset[str]) -> None:
+        self.app = app
+        self.expected = api_key.encode() if api_key else None
+        self.public_paths = public_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.expected is None or scope["type"] != "http" or scope["path"] in self.public_paths:
+            await self.app(scope, receive, send)
+            return
+        if not hmac.compare_digest(header(scope, b"x-api-key"), self.expected):
+            detail = {"detail": "missing or wrong X-API-Key"}
+            await send_json(send, status.HTTP_401_UNAUTHORIZED, detail, [(b"www-authenticate", b"API-Key")])
+            return
+        await self.app(scope, receive, send)

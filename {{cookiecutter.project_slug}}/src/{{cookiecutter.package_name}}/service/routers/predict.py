@@ -5,13 +5,14 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 import orjson
-from fastapi import APIRouter, Body, HTTPException, Response, status
+from fastapi import APIRouter, Body, HTTPException, Request, Response, status
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ...store.repository import insert_predictions
 from ...store.tables import utcnow
-from ..deps import ModelDep, StateDep
+from ..deps import ModelDep, PredictionCounters, ServiceState
+from ..jsonroute import JsonBodyRoute
 from ..logs import REQUEST_ID
 from ..model import ServedModel
 from ..schemas import Schemas
@@ -60,33 +61,47 @@ def json_response(content: Any) -> Response:
     return Response(orjson.dumps(content), media_type="application/json")
 
 
-def build_predict_router(schemas: Schemas, max_batch_size: int) -> APIRouter:
-    """The predict routes, typed with the schemas built from the served model's signature."""
-    router = APIRouter(tags=["predict"])
+def serving_state(request: Request) -> ServiceState:
+    """The lifespan's state with a model (the predict routes exist only then), or 503 while shutting down."""
+    state: ServiceState | None = request.app.state.service
+    if state is None or state.model is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the service is not serving a model")
+    return state
+
+
+def build_predict_router(schemas: Schemas, max_batch_size: int, counters: PredictionCounters) -> APIRouter:
+    """The predict routes, typed with the schemas built from the served model's signature.
+
+    They are the hot path, so they use JsonBodyRoute (one-pass JSON validation, no dependencies to solve).
+    """
+    router = APIRouter(tags=["predict"], route_class=JsonBodyRoute)
     record_type: Any = schemas.record
     records_type: Any = Annotated[list[record_type], Body(min_length=1, max_length=max_batch_size)]
 
     @router.post("/predict", response_model=schemas.prediction, responses=UNAVAILABLE)
-    async def predict(record: record_type, state: StateDep) -> Response:
+    async def predict(request: Request, record: record_type) -> Response:
         """Predict one record; concurrent calls are answered from shared micro-batches."""
-        assert state.batcher is not None and state.model is not None
+        state = serving_state(request)
+        assert state.batcher is not None
         try:
             answer = await state.batcher.submit((record.model_dump(by_alias=True), REQUEST_ID.get()))
         except SQLAlchemyError as exc:
             raise log_unavailable(exc) from exc
-        state.metrics.predictions.labels(state.model.version, "single").inc()
+        counters.single.inc()
         return json_response(answer)
 
     @router.post("/predict/batch", response_model=schemas.batch, responses=UNAVAILABLE)
-    async def predict_batch(records: records_type, state: StateDep) -> Response:
+    async def predict_batch(request: Request, records: records_type) -> Response:
         """Predict a list of records (1 to MAX_BATCH_SIZE) in one model call and one transaction."""
+        state = serving_state(request)
         assert state.model is not None
-        items = [(record.model_dump(by_alias=True), REQUEST_ID.get()) for record in records]
+        request_id = REQUEST_ID.get()
+        items = [(record.model_dump(by_alias=True), request_id) for record in records]
         try:
             answers = await anyio.to_thread.run_sync(predict_and_log, state.model, state.engine, items)
         except SQLAlchemyError as exc:
             raise log_unavailable(exc) from exc
-        state.metrics.predictions.labels(state.model.version, "batch").inc(len(answers))
+        counters.batch.inc(len(answers))
         return json_response({"predictions": answers})
 
     return router

@@ -1,0 +1,35 @@
+"""The OpenAPI schema with the API key documented on every operation that ApiKeyMiddleware protects."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+SCHEME = "ApiKey"
+
+
+def public_paths(app: FastAPI) -> frozenset[str]:
+    """The probes and the documentation: open even when API_KEY is set."""
+    docs = [app.docs_url, app.redoc_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url]
+    return frozenset({"/health", "/ready", *(path for path in docs if path)})
+
+
+def install_openapi(app: FastAPI, api_key_required: bool) -> None:
+    """Replace app.openapi (FastAPI's documented extension point) with one that adds the X-API-Key scheme."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            if api_key_required:
+                schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+                schemes[SCHEME] = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+                public = public_paths(app)
+                for path, operations in schema.get("paths", {}).items():
+                    if path not in public:
+                        for operation in operations.values():
+                            operation["security"] = [{SCHEME: []}]
+                            operation.setdefault("responses", {})["401"] = {"description": "Missing or wrong X-API-Key"}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
