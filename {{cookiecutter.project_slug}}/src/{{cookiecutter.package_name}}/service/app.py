@@ -59,9 +59,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             )
             # Added now because the request schema comes from the model; /docs is generated after start-up.
             counters = state.metrics.for_version(served.version)
+            existing = len(app.router.routes)
             app.include_router(build_predict_router(state.schemas, settings.max_batch_size, counters))
             # The hot routes first: every request is matched against the routes in order (and again for metrics).
-            app.router.routes.insert(0, app.router.routes.pop())
+            # Whatever include_router appended (one entry or one per route, by FastAPI version) moves to the front.
+            added = app.router.routes[existing:]
+            app.router.routes[:] = [*added, *app.router.routes[:existing]]
             logger.info("model loaded", extra={"fields": {"model": served.name, "version": served.version}})
         app.state.service = state
         # Everything loaded so far (libraries, the model) lives as long as the process: moving it out of the cyclic
@@ -96,9 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feedback.router)
     app.include_router(monitoring.router)
     api_key = settings.api_key.get_secret_value() if settings.api_key else None
-    install_openapi(app, api_key_required=api_key is not None)
+    public = public_paths(app)
+    # The same public paths are left open by the middleware and undocumented as protected in /docs.
+    install_openapi(app, public if api_key is not None else None)
     # Inside the HTTP metrics, so that refused requests are counted too; inside CORS, so that preflights pass.
-    app.add_middleware(ApiKeyMiddleware, api_key=api_key, public_paths=public_paths(app))
+    app.add_middleware(ApiKeyMiddleware, api_key=api_key, public_paths=public)
     # HTTP counts and latencies per route; request/response size summaries are left out (a cost on every request).
     instrumentator = Instrumentator(registry=registry, excluded_handlers=["/metrics", "/health", "/ready"])
     instrumentator.add(metrics.requests(registry=registry), metrics.latency(registry=registry))

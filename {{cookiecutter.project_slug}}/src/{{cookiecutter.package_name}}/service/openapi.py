@@ -14,16 +14,16 @@ def public_paths(app: FastAPI) -> frozenset[str]:
     return frozenset({"/health", "/ready", *(path for path in docs if path)})
 
 
-def install_openapi(app: FastAPI, api_key_required: bool) -> None:
-    """Replace app.openapi (FastAPI's documented extension point) with one that adds the X-API-Key scheme."""
+def install_openapi(app: FastAPI, public: frozenset[str] | None) -> None:
+    """Replace app.openapi (FastAPI's documented extension point) with one that adds the X-API-Key scheme to every
+    path outside `public`; None when no API key is set (nothing to document)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            if api_key_required:
+            if public is not None:
                 schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
                 schemes[SCHEME] = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
-                public = public_paths(app)
                 for path, operations in schema.get("paths", {}).items():
                     if path not in public:
                         for operation in operations.values():
