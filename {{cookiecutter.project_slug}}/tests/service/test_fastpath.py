@@ -4,12 +4,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from {{ cookiecutter.package_name }}.core.features import Kind
 from {{ cookiecutter.package_name }}.core.model import build_preprocessor
-from {{ cookiecutter.package_name }}.service.fastpath import frame_of, verified_transform
+from {{ cookiecutter.package_name }}.service.fastpath import frame_of, plain_step, verified_transform
 from {{ cookiecutter.package_name }}.service.model import load_served_model
 
 from .conftest import TASK, make_data, make_settings
@@ -54,3 +57,36 @@ def test_project_pipeline_without_text_features_takes_the_fast_path() -> None:
     ]
     expected = pipeline.predict_proba(frame_of(records, types))
     assert np.allclose(pipeline.steps[-1][1].predict_proba(transform(records)), expected)
+
+
+def numbers_with_gaps() -> np.ndarray:
+    values = np.random.default_rng(0).normal(5.0, 2.0, (50, 3))
+    values[::7, 1] = np.nan
+    return values
+
+
+@pytest.mark.parametrize(
+    "transformer",
+    [
+        SimpleImputer(strategy="median"),
+        SimpleImputer(strategy="constant", fill_value=-1.0),
+        StandardScaler(),
+        StandardScaler(with_mean=False),
+        FunctionTransformer(np.log1p),
+    ],
+    ids=["impute-median", "impute-constant", "scale", "scale-without-mean", "function"],
+)
+def test_plain_numpy_steps_compute_what_sklearn_does(transformer: Any) -> None:
+    values = numbers_with_gaps()
+    fitted = transformer.fit(values)
+    step = plain_step(fitted)
+    assert step is not None
+    assert np.allclose(step(values), fitted.transform(values), equal_nan=True)
+
+
+def test_steps_without_a_plain_form_keep_their_sklearn_transform() -> None:
+    values = numbers_with_gaps()
+    assert plain_step(SimpleImputer(add_indicator=True).fit(values)) is None
+    # An all-missing column is dropped by the imputer: its NaN statistic sends it to sklearn's own transform.
+    values[:, 2] = np.nan
+    assert plain_step(SimpleImputer().fit(values)) is None

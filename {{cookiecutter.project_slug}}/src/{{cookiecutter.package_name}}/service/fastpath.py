@@ -1,8 +1,11 @@
 """A numpy path through a fitted Pipeline(ColumnTransformer, ...): same numbers, without pandas' per-call overhead.
 
 A DataFrame per batch and the ColumnTransformer's checks of it cost several times the model itself on small batches.
-The path built here hands each fitted sub-transformer a plain array of its own columns instead. It is used only
-when it reproduces the pipeline's own output on probe records at load time; otherwise the DataFrame path stays.
+The path built here hands each fitted sub-transformer a plain array of its own columns instead, and replaces the
+usual numeric steps (a FunctionTransformer, SimpleImputer, StandardScaler) by the arithmetic of their fitted
+attributes: each sklearn transform call checks its input (dtype, finiteness, dataframe kind) for longer than it
+computes. The path is used only when it reproduces the pipeline's own output on probe records at load time;
+otherwise the DataFrame path stays.
 """
 
 from collections.abc import Callable, Sequence
@@ -13,10 +16,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 Records = Sequence[dict[str, Any]]
 Transform = Callable[[Records], Any]
+Step = Callable[[Any], Any]
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
 
 
@@ -26,6 +32,46 @@ def without_feature_names(estimator: Any) -> Any:
     for step in [copy, *(s for _, s in getattr(copy, "steps", []))]:
         vars(step).pop("feature_names_in_", None)
     return copy
+
+
+def plain_step(transformer: Any) -> Step | None:
+    """A fitted transformer's transform as plain numpy, for the simple configurations; None for anything else."""
+    # Exact types: a subclass may transform differently.
+    if type(transformer) is FunctionTransformer and not transformer.validate:
+        func, kwargs = transformer.func, transformer.kw_args or {}
+        return (lambda values: values) if func is None else (lambda values: func(values, **kwargs))
+    if type(transformer) is SimpleImputer:
+        missing = transformer.missing_values
+        if not (isinstance(missing, float) and np.isnan(missing)) or transformer.add_indicator:
+            return None
+        try:
+            statistics = np.asarray(transformer.statistics_, dtype=np.float64)  # object dtype for a constant
+        except (TypeError, ValueError):
+            return None  # text fill values: a categorical group
+        # NaN statistics mean columns that sklearn drops or keeps empty: its own transform handles those.
+        if np.isnan(statistics).any():
+            return None
+        return lambda values: np.where(np.isnan(values), statistics, values)
+    if type(transformer) is StandardScaler:
+        mean = transformer.mean_ if transformer.with_mean else 0.0
+        scale = transformer.scale_ if transformer.with_std else 1.0
+        return lambda values: (values - mean) / scale
+    return None
+
+
+def group_step(transformer: Any) -> Step:
+    """One column group's fitted transformer (often a Pipeline) as a function of its array."""
+    steps = [step for _, step in transformer.steps] if isinstance(transformer, Pipeline) else [transformer]
+    plain = [step for step in map(plain_step, steps) if step is not None]
+    if len(plain) < len(steps):
+        return without_feature_names(transformer).transform
+
+    def run(values: Any) -> Any:
+        for step in plain:
+            values = step(values)
+        return values
+
+    return run
 
 
 def column(records: Records, names: list[str], numeric: bool) -> np.ndarray:
@@ -46,7 +92,7 @@ def compile_transform(pipeline: Any, types: dict[str, str]) -> Transform | None:
         return None
     column_transformer: ColumnTransformer = pipeline.steps[0][1]
     names = list(getattr(column_transformer, "feature_names_in_", []))
-    parts: list[tuple[Any, list[str], bool]] = []
+    parts: list[tuple[Step | str, list[str], bool]] = []
     for _, transformer, columns in column_transformer.transformers_:
         selected = [names[c] if isinstance(c, int | np.integer) else c for c in np.atleast_1d(columns).tolist()]
         if (isinstance(transformer, str) and transformer == "drop") or not selected:
@@ -54,7 +100,7 @@ def compile_transform(pipeline: Any, types: dict[str, str]) -> Transform | None:
             continue
         if not all(isinstance(c, str) and c in types for c in selected):
             return None
-        fitted = transformer if isinstance(transformer, str) else without_feature_names(transformer)
+        fitted = transformer if isinstance(transformer, str) else group_step(transformer)
         parts.append((fitted, selected, all(types[c] in NUMERIC_TYPES for c in selected)))
     middle = [step for _, step in pipeline.steps[1:-1]]
 
@@ -62,7 +108,7 @@ def compile_transform(pipeline: Any, types: dict[str, str]) -> Transform | None:
         blocks = []
         for transformer, columns, numeric in parts:
             block = column(records, columns, numeric)
-            out: Any = block if isinstance(transformer, str) else transformer.transform(block)
+            out: Any = block if isinstance(transformer, str) else transformer(block)
             blocks.append(out.toarray() if scipy.sparse.issparse(out) else np.asarray(out))
         features = np.hstack(blocks) if len(blocks) > 1 else blocks[0]
         for step in middle:
