@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .database import WRITE
+from .ids import new_id
 from .tables import Feedback, ModelVersion, Prediction, utcnow
 
 # Racing writers of feedback on one prediction retry on the revision's unique constraint (PostgreSQL; SQLite
@@ -95,7 +96,7 @@ def _add_feedback_once(
         ):
             return latest, False
         row = Feedback(
-            id=uuid.uuid4(),
+            id=new_id(),
             prediction_id=prediction_id,
             revision=1 if latest is None else latest.revision + 1,
             created_at=utcnow(),
