@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
@@ -21,6 +22,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from {{ cookiecutter.package_name }}.params import load_params
 from {{ cookiecutter.package_name }}.service.app import create_app
+from {{ cookiecutter.package_name }}.service.model import load_served_model
 from {{ cookiecutter.package_name }}.settings import Settings
 
 # Column names with spaces and punctuation, as a bring-your-own CSV may have.
@@ -131,10 +133,16 @@ def settings(tracking_uri: str, tmp_path: Path) -> Settings:
     return make_settings(tracking_uri, tmp_path / "predictions.db")
 
 
+def serving_app(settings: Settings) -> FastAPI:
+    """The real app, fetching the model in this process, where MLflow is imported already: the child process that the
+    service uses instead costs seconds per start (test_process.py runs the service with it)."""
+    return create_app(settings, model_loader=load_served_model)
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     """The real app, lifespan included (migrations, model loading, micro-batcher)."""
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(serving_app(settings)) as test_client:
         yield test_client
 
 

@@ -8,9 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.package_name }}.service.app import create_app
-
-from .conftest import TASK, make_settings, record
+from .conftest import TASK, make_settings, record, serving_app
 
 ACTUALS = {"classification": (1, 0), "regression": (12.5, 7.0)}
 
@@ -60,13 +58,13 @@ def test_feedback_for_unknown_prediction_is_404(client: TestClient) -> None:
 
 @pytest.fixture
 def classifier(tracking_uri: str, tmp_path: Path) -> Any:
-    with TestClient(create_app(make_settings(tracking_uri, tmp_path / "c.db", task="classification"))) as client:
+    with TestClient(serving_app(make_settings(tracking_uri, tmp_path / "c.db", task="classification"))) as client:
         yield client
 
 
 @pytest.fixture
 def regressor(tracking_uri: str, tmp_path: Path) -> Any:
-    with TestClient(create_app(make_settings(tracking_uri, tmp_path / "r.db", task="regression"))) as client:
+    with TestClient(serving_app(make_settings(tracking_uri, tmp_path / "r.db", task="regression"))) as client:
         yield client
 
 

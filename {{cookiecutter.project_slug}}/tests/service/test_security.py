@@ -6,9 +6,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.package_name }}.service.app import create_app
-
-from .conftest import make_settings, record
+from .conftest import make_settings, record, serving_app
 
 KEY = "s3cr3t-key-for-tests"
 
@@ -16,7 +14,7 @@ KEY = "s3cr3t-key-for-tests"
 @pytest.fixture
 def guarded(tracking_uri: str, tmp_path: Path) -> Iterator[TestClient]:
     settings = make_settings(tracking_uri, tmp_path / "g.db", api_key=KEY, cors_origins=["https://app.example"])
-    with TestClient(create_app(settings)) as client:
+    with TestClient(serving_app(settings)) as client:
         yield client
 
 

@@ -2,7 +2,7 @@
 
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 
@@ -10,36 +10,40 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_client import CollectorRegistry
-from prometheus_fastapi_instrumentator import Instrumentator, metrics
 
 from .. import __version__
 from ..settings import Settings, get_settings
 from ..store.database import create_db_engine, upgrade
 from ..store.repository import record_model_version
 from .batching import MicroBatcher
-from .deps import ServiceMetrics, ServiceState
+from .deps import ServiceState
 from .errors import validation_error_handler
+from .loader import load_in_child_process
 from .logs import configure_logging
+from .metrics import ServiceMetrics
 from .middleware import ApiKeyMiddleware, BodySizeLimitMiddleware, RequestContextMiddleware
-from .model import load_served_model
+from .model import ServedModel
 from .openapi import install_openapi, public_paths
-from .routers import feedback, health, model, monitoring
+from .routers import feedback, health, metrics, model, monitoring
 from .routers.predict import build_predict_router, build_unavailable_router, predict_and_log
 from .schemas import build_schemas
 
 logger = logging.getLogger("service")
+ModelLoader = Callable[[Settings], ServedModel]
+# Probes and scrapes are left out of the HTTP metrics: their steady beat would drown the real traffic.
+UNMEASURED = frozenset({"/metrics", "/health", "/ready"})
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Migrate the prediction log, load the model, build the schemas from its signature, start the batcher."""
     settings: Settings = app.state.settings
+    load_model: ModelLoader = app.state.model_loader
     engine = create_db_engine(settings.database_url)
     await anyio.to_thread.run_sync(upgrade, engine)
     state = ServiceState(settings=settings, engine=engine, metrics=app.state.metrics)
     try:
-        state.model = await anyio.to_thread.run_sync(load_served_model, settings)
+        state.model = await anyio.to_thread.run_sync(load_model, settings)
     except Exception as exc:
         # Stay up without a model: /health answers, /ready and /predict say why (503) until a restart finds one.
         state.model_error = f"{settings.model_uri}: {type(exc).__name__}: {exc}"
@@ -54,8 +58,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             )
             state.schemas = build_schemas(served, settings.max_batch_size)
             process = partial(predict_and_log, served, engine)
+            # A batch's insert into a local SQLite file is a short write: the batch runs on the event loop (see
+            # MicroBatcher). A server database is a network round trip, which a thread waits for instead.
+            in_thread = engine.dialect.name != "sqlite"
             state.batcher = await stack.enter_async_context(
-                MicroBatcher(process, settings.microbatch_max_size, settings.microbatch_wait_ms)
+                MicroBatcher(process, settings.microbatch_max_size, settings.microbatch_wait_ms, in_thread)
             )
             # Added now because the request schema comes from the model; /docs is generated after start-up.
             counters = state.metrics.for_version(served.version)
@@ -78,8 +85,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine.dispose()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A new app for these settings (the environment's by default); nothing is loaded until the lifespan runs."""
+def create_app(settings: Settings | None = None, model_loader: ModelLoader = load_in_child_process) -> FastAPI:
+    """A new app for these settings (the environment's by default); nothing is loaded until the lifespan runs.
+
+    The model is fetched in a child process, which keeps MLflow out of the service's memory; tests, which have
+    MLflow imported already, pass `model.load_served_model` to fetch it in-process.
+    """
     settings = settings or get_settings()
     configure_logging()
     app = FastAPI(
@@ -89,25 +100,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.model_loader = model_loader
     app.state.service = None
+    app.state.metrics = ServiceMetrics()
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-    # Our own registry, so that several apps (tests) in one process do not collide on metric names.
-    registry = CollectorRegistry()
-    app.state.metrics = ServiceMetrics(registry)
     app.include_router(health.router)
     app.include_router(model.router)
     app.include_router(feedback.router)
     app.include_router(monitoring.router)
+    app.include_router(metrics.router)
     api_key = settings.api_key.get_secret_value() if settings.api_key else None
     public = public_paths(app)
     # The same public paths are left open by the middleware and undocumented as protected in /docs.
     install_openapi(app, public if api_key is not None else None)
-    # Inside the HTTP metrics, so that refused requests are counted too; inside CORS, so that preflights pass.
+    # Inside the request middleware, so that refused requests are logged and counted too; inside CORS, so that
+    # preflights pass.
     app.add_middleware(ApiKeyMiddleware, api_key=api_key, public_paths=public)
-    # HTTP counts and latencies per route; request/response size summaries are left out (a cost on every request).
-    instrumentator = Instrumentator(registry=registry, excluded_handlers=["/metrics", "/health", "/ready"])
-    instrumentator.add(metrics.requests(registry=registry), metrics.latency(registry=registry))
-    instrumentator.instrument(app).expose(app, include_in_schema=False)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -116,6 +124,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"],
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # Added last, so outermost: even a 413 or a CORS refusal carries a request id and an access log line.
-    app.add_middleware(RequestContextMiddleware)
+    # Added last, so outermost: even a 413 or a CORS refusal carries a request id, an access log line and a count.
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics.http, unmeasured=UNMEASURED)
     return app

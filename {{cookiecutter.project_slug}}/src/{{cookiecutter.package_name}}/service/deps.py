@@ -4,34 +4,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
-from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import Engine
 
 from ..settings import Settings
 from .batching import MicroBatcher
+from .metrics import ServiceMetrics
 from .model import ServedModel
 from .schemas import Schemas
-
-
-class ServiceMetrics:
-    """Business counters exposed on /metrics beside the HTTP metrics, in the app's own registry."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.predictions = Counter(
-            "model_predictions", "Predictions logged", ["model_version", "endpoint"], registry=registry
-        )
-        self.feedback = Counter("model_feedback", "Feedback received", ["outcome"], registry=registry)
-
-    def for_version(self, version: str) -> "PredictionCounters":
-        return PredictionCounters(self.predictions.labels(version, "single"), self.predictions.labels(version, "batch"))
-
-
-@dataclass(frozen=True)
-class PredictionCounters:
-    """The served version's prediction counters, looked up once rather than by label on every request."""
-
-    single: Counter
-    batch: Counter
 
 
 @dataclass

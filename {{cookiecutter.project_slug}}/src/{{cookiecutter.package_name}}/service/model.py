@@ -1,15 +1,15 @@
-"""Load the served model from the MLflow registry and predict on plain records without pyfunc's per-call checks."""
+"""The served model: fetched from the MLflow registry, then called on plain records without pyfunc's per-call checks.
+
+MLflow is imported only inside `fetch_served_model`, which the service runs in a child process (see loader.py).
+"""
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import mlflow
-import mlflow.sklearn
 import numpy as np
-from mlflow import MlflowClient
 
 from ..settings import Settings
 from .fastpath import Transform, frame_of, verified_transform
@@ -104,12 +104,16 @@ def parse_model_uri(uri: str) -> tuple[str, str | None, str | None]:
     return match["name"], match["alias"], match["version"]
 
 
-def load_served_model(settings: Settings) -> ServedModel:
+def fetch_served_model(tracking_uri: str, model_uri: str) -> ServedModel:
     """Resolve MODEL_URI to one version, then load that exact version (the alias may move meanwhile)."""
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-    mlflow.set_registry_uri(settings.mlflow_tracking_uri)
+    import mlflow
+    import mlflow.sklearn
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
     client = MlflowClient()
-    name, alias, version = parse_model_uri(settings.model_uri)
+    name, alias, version = parse_model_uri(model_uri)
     if alias is not None:
         registered = client.get_model_version_by_alias(name, alias)
     else:
@@ -124,7 +128,6 @@ def load_served_model(settings: Settings) -> ServedModel:
     classes = tuple(np.asarray(getattr(pipeline, "classes_", [])).tolist())
     task = tags.get("task") or ("classification" if hasattr(pipeline, "predict_proba") and classes else "regression")
     features = tuple(Feature(name=str(c.name), type=c.type.name) for c in info.signature.inputs.inputs)
-    method = "predict_proba" if task == "classification" else "predict"
     return ServedModel(
         name=name,
         version=str(registered.version),
@@ -137,5 +140,16 @@ def load_served_model(settings: Settings) -> ServedModel:
         signature=info.signature.to_dict(),
         metrics=dict(run.data.metrics) if run else {},
         lineage={key: tags.get(tag) for key, tag in LINEAGE_TAGS.items()},
-        fast_transform=verified_transform(pipeline, {f.name: f.type for f in features}, method),
     )
+
+
+def with_fast_path(model: ServedModel) -> ServedModel:
+    """The model with its numpy path, where it is verified to give the pipeline's own results (see fastpath.py)."""
+    method = "predict_proba" if model.task == "classification" else "predict"
+    types = {f.name: f.type for f in model.features}
+    return replace(model, fast_transform=verified_transform(model.pipeline, types, method))
+
+
+def load_served_model(settings: Settings) -> ServedModel:
+    """Fetch MODEL_URI in this process (tests, tools); the service uses loader.load_in_child_process instead."""
+    return with_fast_path(fetch_served_model(settings.mlflow_tracking_uri, settings.model_uri))

@@ -1,19 +1,19 @@
 """POST /predict and /predict/batch: validate against the signature, predict, commit the log row, then answer."""
 
-import uuid
 from typing import Annotated, Any
 
-import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Body, HTTPException, Request, Response, status
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ...store.ids import new_ids
 from ...store.repository import insert_predictions
 from ...store.tables import utcnow
-from ..deps import ModelDep, PredictionCounters, ServiceState
+from ..deps import ModelDep, ServiceState
 from ..jsonroute import JsonBodyRoute
 from ..logs import REQUEST_ID
+from ..metrics import PredictionCounters
 from ..model import ServedModel
 from ..schemas import Schemas
 
@@ -28,7 +28,7 @@ def predict_and_log(model: ServedModel, engine: Engine, items: list[Item]) -> li
     now = utcnow()
     rows = [
         {
-            "id": uuid.uuid4(),
+            "id": prediction_id,
             "created_at": now,
             "model_name": model.name,
             "model_version": model.version,
@@ -37,7 +37,7 @@ def predict_and_log(model: ServedModel, engine: Engine, items: list[Item]) -> li
             "prediction": output.prediction,
             "probabilities": output.probabilities,
         }
-        for (features, request_id), output in zip(items, outputs, strict=True)
+        for prediction_id, (features, request_id), output in zip(new_ids(len(items)), items, outputs, strict=True)
     ]
     insert_predictions(engine, rows)
     # Answered only now: every prediction a client receives is already committed.
@@ -94,11 +94,11 @@ def build_predict_router(schemas: Schemas, max_batch_size: int, counters: Predic
     async def predict_batch(request: Request, records: records_type) -> Response:
         """Predict a list of records (1 to MAX_BATCH_SIZE) in one model call and one transaction."""
         state = serving_state(request)
-        assert state.model is not None
+        assert state.batcher is not None
         request_id = REQUEST_ID.get()
         items = [(record.model_dump(by_alias=True), request_id) for record in records]
         try:
-            answers = await anyio.to_thread.run_sync(predict_and_log, state.model, state.engine, items)
+            answers = await state.batcher.run(items)
         except SQLAlchemyError as exc:
             raise log_unavailable(exc) from exc
         counters.batch.inc(len(answers))

@@ -1,0 +1,36 @@
+"""The child-process loader gives the in-process model, and says why when the registry has no such model."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from {{ cookiecutter.package_name }}.service.loader import ModelLoadError, load_in_child_process
+from {{ cookiecutter.package_name }}.service.model import load_served_model
+
+from .conftest import MODEL_NAMES, TASK, make_settings, record
+
+
+@pytest.mark.slow
+def test_model_fetched_by_a_child_process_predicts_as_the_one_loaded_here(tracking_uri: str, tmp_path: Path) -> None:
+    settings = make_settings(tracking_uri, tmp_path / "l.db")
+    child, here = load_in_child_process(settings), load_served_model(settings)
+    for field in ("name", "version", "alias", "run_id", "task", "features", "classes", "signature", "metrics"):
+        assert getattr(child, field) == getattr(here, field), field
+    assert child.lineage == here.lineage
+    assert child.fast_transform is not None
+    records = [record(), record(colour=None), record(**{"mean radius": None})]
+    expected = [output.prediction for output in here.predict(records)]
+    assert [output.prediction for output in child.predict(records)] == pytest.approx(expected)
+    if TASK == "classification":
+        assert np.allclose(
+            [list(o.probabilities.values()) for o in child.predict(records) if o.probabilities],
+            [list(o.probabilities.values()) for o in here.predict(records) if o.probabilities],
+        )
+
+
+@pytest.mark.slow
+def test_unknown_alias_fails_with_the_registry_reason(tracking_uri: str, tmp_path: Path) -> None:
+    uri = f"models:/{MODEL_NAMES[TASK]}@nobody"
+    with pytest.raises(ModelLoadError, match="nobody"):
+        load_in_child_process(make_settings(tracking_uri, tmp_path / "l.db", model_uri=uri))
