@@ -65,6 +65,9 @@ def serve(
     workers: int = typer.Option(1, min=1, help="Worker processes (each loads the model)"),
 ) -> None:
     """Serve MODEL_URI (the champion by default) with the prediction log and feedback API."""
+    import os
+    import tempfile
+
     import uvicorn
 
     from .settings import get_settings
@@ -72,10 +75,14 @@ def serve(
 
     # Migrate once here, before the workers start (each one checks again at start, finding nothing to do).
     upgrade(create_db_engine(get_settings().database_url))
-    # log_config=None: the app configures JSON logging itself, in every worker.
-    uvicorn.run(
-        f"{__package__}.service.app:create_app", factory=True, host=host, port=port, workers=workers, log_config=None
-    )
+    with tempfile.TemporaryDirectory(prefix="prometheus-") as metrics_dir:
+        if workers > 1:
+            # Each worker counts in its own memory; prometheus_client's multiprocess mode shares the counts through
+            # files in this folder, so that /metrics answers for all workers whichever one serves the scrape.
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+        # log_config=None: the app configures JSON logging itself, in every worker.
+        app_factory = f"{__package__}.service.app:create_app"
+        uvicorn.run(app_factory, factory=True, host=host, port=port, workers=workers, log_config=None)
 
 
 db = typer.Typer(help="The prediction log database (DATABASE_URL).", no_args_is_help=True)

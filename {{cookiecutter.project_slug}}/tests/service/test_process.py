@@ -1,6 +1,7 @@
 """The service as a real process: light imports, the model fetched by a child, no acknowledged row lost to SIGKILL."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -55,6 +56,55 @@ def free_port() -> int:
         return port
 
 
+def wait_until_ready(base: str) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail("the service did not become ready")
+
+
+@pytest.mark.slow
+def test_metrics_of_two_workers_add_up(tracking_uri: str, tmp_path: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", PACKAGE, "serve", "--port", str(port), "--workers", "2"]
+    env = service_env(tracking_uri, tmp_path / "workers.db")
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(base)
+        answered: list[int] = []
+
+        def load() -> None:
+            # Concurrent connections, so that both workers accept some (an idle one takes them all otherwise).
+            with httpx.Client(base_url=base, timeout=10) as http:
+                deadline = time.monotonic() + 2
+                while time.monotonic() < deadline:
+                    answered.append(http.post("/predict", json=record()).status_code)
+
+        threads = [threading.Thread(target=load) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert set(answered) == {200}
+        for _ in range(6):
+            text = httpx.get(f"{base}/metrics", timeout=10).text
+            counts = re.findall(r'^model_predictions_total\{endpoint="single"[^}]*\} ([\d.]+)$', text, re.MULTILINE)
+            assert sum(float(count) for count in counts) == len(answered)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 @pytest.mark.slow
 def test_sigkill_under_load_loses_no_acknowledged_prediction_or_feedback(tracking_uri: str, tmp_path: Path) -> None:
     database, port = tmp_path / "killed.db", free_port()
@@ -62,15 +112,7 @@ def test_sigkill_under_load_loses_no_acknowledged_prediction_or_feedback(trackin
     server = subprocess.Popen(command, env=service_env(tracking_uri, database), stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the service did not become ready")
+        wait_until_ready(base)
         predictions: list[str] = []
         feedback: list[str] = []
         stop = threading.Event()

@@ -73,10 +73,11 @@ class ServedModel:
         probabilities = self._call("predict_proba", records)
         keys = [str(label) for label in self.classes]
         # argmax of predict_proba is what predict returns for these estimators; one call instead of two.
-        best = probabilities.argmax(axis=1)
+        best = probabilities.argmax(axis=1).tolist()
+        # One tolist() for the matrix: iterating numpy rows makes a view object per row.
         return [
-            Output(prediction=self.classes[i], probabilities=dict(zip(keys, row.tolist(), strict=True)))
-            for i, row in zip(best.tolist(), probabilities, strict=True)
+            Output(prediction=self.classes[i], probabilities=dict(zip(keys, row, strict=True)))
+            for i, row in zip(best, probabilities.tolist(), strict=True)
         ]
 
     def coerce_label(self, actual: Label) -> Label:

@@ -1,12 +1,22 @@
 """Request and response schemas: the record schema is built at start from the served model's MLflow signature."""
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    create_model,
+    with_config,
+)
+from typing_extensions import TypedDict
 
 from .model import Feature, ServedModel
 
@@ -24,22 +34,21 @@ FIELD_TYPES: dict[str, Any] = {
 MAX_LITERAL_CLASSES = 50
 
 
-def _field_name(index: int, name: str) -> str:
-    # Python-safe, unique attribute names; the alias carries the real column name (spaces, punctuation...).
-    return f"f{index}_" + re.sub(r"\W", "_", name)[:40]
+def build_record_type(features: tuple[Feature, ...]) -> type:
+    """One record: every feature required, null allowed, no extra field, no NaN or Infinity.
 
-
-def build_record_model(features: tuple[Feature, ...]) -> type[BaseModel]:
-    """One record: every feature required, null allowed, no extra field, no NaN or Infinity."""
+    A TypedDict keyed by the real column names (spaces, punctuation...): pydantic validates the JSON straight into
+    the dict that the model takes, with no model instance to build and dump on every request.
+    """
     fields: dict[str, Any] = {
-        _field_name(i, f.name): (
+        f.name: Annotated[
             FIELD_TYPES.get(f.type, Any) | None,
-            Field(alias=f.name, title=f.name, description=f"{f.type}; null is imputed by the model pipeline"),
-        )
-        for i, f in enumerate(features)
+            Field(title=f.name, description=f"{f.type}; null is imputed by the model pipeline"),
+        ]
+        for f in features
     }
-    config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=False)
-    return create_model("Record", __config__=config, **fields)
+    record = TypedDict("Record", fields)  # type: ignore[misc]
+    return with_config(ConfigDict(extra="forbid", allow_inf_nan=False))(record)
 
 
 class PredictionOut(BaseModel):
@@ -64,13 +73,13 @@ def build_prediction_model(model: ServedModel) -> type[BaseModel]:
 class Schemas:
     """The schemas of the served model, used by the predict router and shown in /docs."""
 
-    record: type[BaseModel]
+    record: type
     prediction: type[BaseModel]
     batch: type[BaseModel]
 
 
 def build_schemas(model: ServedModel, max_batch_size: int) -> Schemas:
-    record = build_record_model(model.features)
+    record = build_record_type(model.features)
     prediction = build_prediction_model(model)
     batch = create_model("PredictionBatch", predictions=(list[prediction], ...))  # type: ignore[valid-type]
     return Schemas(record=record, prediction=prediction, batch=batch)

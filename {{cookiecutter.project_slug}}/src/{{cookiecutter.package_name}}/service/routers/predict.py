@@ -84,7 +84,7 @@ def build_predict_router(schemas: Schemas, max_batch_size: int, counters: Predic
         state = serving_state(request)
         assert state.batcher is not None
         try:
-            answer = await state.batcher.submit((record.model_dump(by_alias=True), REQUEST_ID.get()))
+            answer = await state.batcher.submit((record, REQUEST_ID.get()))
         except SQLAlchemyError as exc:
             raise log_unavailable(exc) from exc
         counters.single.inc()
@@ -96,7 +96,7 @@ def build_predict_router(schemas: Schemas, max_batch_size: int, counters: Predic
         state = serving_state(request)
         assert state.batcher is not None
         request_id = REQUEST_ID.get()
-        items = [(record.model_dump(by_alias=True), request_id) for record in records]
+        items = [(record, request_id) for record in records]
         try:
             answers = await state.batcher.run(items)
         except SQLAlchemyError as exc:
