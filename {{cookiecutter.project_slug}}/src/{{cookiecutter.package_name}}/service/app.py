@@ -1,5 +1,7 @@
 """The app factory: `uvicorn --factory <package>.service.app:create_app`; the lifespan loads the model."""
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -10,10 +12,11 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import Engine
 
 from .. import __version__
 from ..settings import Settings, get_settings
-from ..store.database import create_db_engine, upgrade
+from ..store.database import checkpoint, create_db_engine, upgrade
 from ..store.repository import record_model_version
 from .batching import MicroBatcher
 from .deps import ServiceState
@@ -32,6 +35,7 @@ logger = logging.getLogger("service")
 ModelLoader = Callable[[Settings], ServedModel]
 # Probes and scrapes are left out of the HTTP metrics: their steady beat would drown the real traffic.
 UNMEASURED = frozenset({"/metrics", "/health", "/ready"})
+CHECKPOINT_INTERVAL_S = 1.0
 
 
 @asynccontextmanager
@@ -39,7 +43,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Migrate the prediction log, load the model, build the schemas from its signature, start the batcher."""
     settings: Settings = app.state.settings
     load_model: ModelLoader = app.state.model_loader
-    engine = create_db_engine(settings.database_url)
+    engine = create_db_engine(settings.database_url, background_checkpoints=True)
     await anyio.to_thread.run_sync(upgrade, engine)
     state = ServiceState(settings=settings, engine=engine, metrics=app.state.metrics)
     try:
@@ -49,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.model_error = f"{settings.model_uri}: {type(exc).__name__}: {exc}"
         logger.error("model not loaded", extra={"fields": {"model_uri": settings.model_uri, "error": str(exc)}})
     async with AsyncExitStack() as stack:
+        await stack.enter_async_context(periodic_checkpoints(engine))
         if state.model is None:
             app.include_router(build_unavailable_router())
         else:
@@ -83,6 +88,31 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.service = None
             gc.unfreeze()
     engine.dispose()
+
+
+@asynccontextmanager
+async def periodic_checkpoints(engine: Engine) -> AsyncIterator[None]:
+    """SQLite: move the WAL into the database file every CHECKPOINT_INTERVAL_S, in a thread (see database.py)."""
+
+    async def run() -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_INTERVAL_S)
+            try:
+                await anyio.to_thread.run_sync(checkpoint, engine)
+            except Exception as exc:
+                # A missed checkpoint only lets the WAL grow until the next one (or SQLite's own, at a bound).
+                logger.warning("checkpoint failed", extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}})
+
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    task = asyncio.create_task(run(), name="sqlite-checkpoints")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def create_app(settings: Settings | None = None, model_loader: ModelLoader = load_in_child_process) -> FastAPI:
