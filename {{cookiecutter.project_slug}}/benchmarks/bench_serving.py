@@ -238,7 +238,11 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
     client = "wrk" if shutil.which("wrk") else "httpx"
-    print(f"\n{client}, {args.connections} connections, {args.duration:.0f} s per run, one worker per server\n")
+    print(f"\n{client}, {args.connections} connections, {args.duration:.0f} s per run, one worker per server")
+    if client == "httpx":
+        # One Python process cannot send as fast as the bare app answers: the ratios to it then understate the gap.
+        print("(the Python client may be the limit here: install wrk, e.g. apt-get install wrk, for the ratios)")
+    print()
     print(f"{'scenario':<10} {'server':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for (scenario, name), r in results.items():
         print(f"{scenario:<10} {name:<8} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>7.0f}")
