@@ -73,7 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             counters = state.metrics.for_version(served.version)
             existing = len(app.router.routes)
             app.include_router(build_predict_router(state.schemas, settings.max_batch_size, counters))
-            # The hot routes first: every request is matched against the routes in order (and again for metrics).
+            # The hot routes first: every request is matched against the routes in order.
             # Whatever include_router appended (one entry or one per route, by FastAPI version) moves to the front.
             added = app.router.routes[existing:]
             app.router.routes[:] = [*added, *app.router.routes[:existing]]
