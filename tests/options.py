@@ -42,7 +42,7 @@ def combination_id(combination: dict[str, str]) -> str:
 
 # Files that only the chosen option keeps, by option value; everything else in the template is always baked.
 OPTION_FILES: dict[tuple[str, str], list[str]] = {
-    ("ci", "github"): [".github/workflows/ci.yml"],
+    ("ci", "github"): [".github/workflows/ci.yml", ".github/dependabot.yml"],
     ("ci", "gitlab"): [".gitlab-ci.yml"],
     ("tracking", "server"): [
         f"deploy/k8s/{name}.yaml"
