@@ -1,35 +1,18 @@
 """Validate the answers before cookiecutter writes anything, so a wrong answer leaves no folder behind."""
 
+import json
 import keyword
 import re
 import sys
 
-# Answers are rendered with `tojson`: a quote or a backslash in an answer stays data, never Python code.
-ANSWERS = {
-    "project_name": {{ cookiecutter.project_name | tojson }},
-    "project_slug": {{ cookiecutter.project_slug | tojson }},
-    "package_name": {{ cookiecutter.package_name | tojson }},
-    "author_email": {{ cookiecutter.author_email | tojson }},
-    "python_version": {{ cookiecutter.python_version | tojson }},
-    "license": {{ cookiecutter.license | tojson }},
-    "task": {{ cookiecutter.task | tojson }},
-    "tracking": {{ cookiecutter.tracking | tojson }},
-    "store": {{ cookiecutter.store | tojson }},
-    "dvc_remote": {{ cookiecutter.dvc_remote | tojson }},
-    "ci": {{ cookiecutter.ci | tojson }},
-}
+# python-slugify is a dependency of cookiecutter itself, and hooks run with cookiecutter's own interpreter.
+from slugify import slugify
 
-CHOICES = {
-    "python_version": ("3.11", "3.12"),
-    "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
-    "task": ("classification", "regression"),
-    "tracking": ("local", "server"),
-    "store": ("sqlite", "postgresql"),
-    "dvc_remote": ("local", "s3", "none"),
-    "ci": ("github", "gitlab", "none"),
-}
+# cookiecutter renders every answer into this raw string as JSON, so a quote, a backslash or code in an answer stays
+# data. The file is plain Python before rendering too: ruff lints it, and the template's tests import its lists.
+RENDERED_ANSWERS = r"""{{ cookiecutter | tojson }}"""
 
-# Each entry: the answers that clash, and the sentence that says what to choose instead.
+# Each entry: the answers that clash, and the sentence that says what to choose instead. The tests import this list.
 UNSUPPORTED = (
     (
         {"tracking": "server", "dvc_remote": "local"},
@@ -40,24 +23,59 @@ UNSUPPORTED = (
 
 # Names a package must not take: importing it would shadow a dependency the project needs.
 DEPENDENCIES = {
-    "alembic", "dvc", "evidently", "fastapi", "httpx", "joblib", "mlflow", "mypy", "numpy", "pandas", "prometheus_client",
-    "psycopg", "pydantic", "pydantic_settings", "pytest", "ruff", "scipy", "sklearn", "sqlalchemy", "starlette",
-    "typer", "uvicorn", "yaml", "test", "tests", "src", "app", "setup",
+    "alembic",
+    "dvc",
+    "evidently",
+    "fastapi",
+    "httpx",
+    "joblib",
+    "mlflow",
+    "mypy",
+    "numpy",
+    "pandas",
+    "prometheus_client",
+    "psycopg",
+    "pydantic",
+    "pydantic_settings",
+    "pytest",
+    "ruff",
+    "scipy",
+    "sklearn",
+    "sqlalchemy",
+    "starlette",
+    "typer",
+    "uvicorn",
+    "yaml",
+    # Not dependencies, but folder and entry-point names that an import of the package would collide with.
+    "test",
+    "tests",
+    "src",
+    "app",
+    "setup",
 }
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# No list of choices here: cookiecutter itself refuses a choice that is not in cookiecutter.json's list, whether it is
+# prompted or given on the command line, before anything is written (tests/test_hooks.py proves it).
+
+
+def derived_name(text: str) -> str:
+    """The name cookiecutter.json derives from `text`: transliterated, `_`-separated, `ml_` before a leading digit."""
+    slug = slugify(text, separator="_") or "my_ml_product"
+    return "ml_" + slug if slug[:1].isdigit() else slug
 
 
 def name_problem(field: str, value: str) -> str | None:
     """Return why `value` cannot be the project's slug or package name, or None when it can."""
-    suggestion = re.sub(r"[^a-z0-9_]+", "_", value.lower()).strip("_") or "my_ml_product"
-    if not suggestion[0].isalpha():
-        suggestion = "ml_" + suggestion
     if not IDENTIFIER.fullmatch(value):
-        return f"{field} {value!r} is not a lowercase Python identifier; type something like {suggestion!r}."
+        return f"{field} {value!r} is not a lowercase Python identifier; type something like {derived_name(value)!r}."
     if keyword.iskeyword(value):
         return f"{field} {value!r} is a Python keyword; type something like '{value}_model'."
     if value in sys.stdlib_module_names or value in DEPENDENCIES:
-        return f"{field} {value!r} would shadow the module {value!r} that the project imports; type something like '{value}_model'."
+        return (
+            f"{field} {value!r} would shadow the module {value!r} that the project imports; "
+            f"type something like '{value}_model'."
+        )
     return None
 
 
@@ -73,9 +91,6 @@ def problems(answers: dict[str, str]) -> list[str]:
         found.append(f"author_email {email!r} is not an e-mail address; type something like 'you@example.com'.")
     if not answers["project_name"].strip():
         found.append("project_name is empty; type the product's name, for example 'Churn Predictor'.")
-    for field, allowed in CHOICES.items():
-        if answers[field] not in allowed:
-            found.append(f"{field} {answers[field]!r} is not one of {', '.join(allowed)}; type one of those.")
     for clash, sentence in UNSUPPORTED:
         if all(answers[key] == value for key, value in clash.items()):
             found.append(sentence)
@@ -83,7 +98,7 @@ def problems(answers: dict[str, str]) -> list[str]:
 
 
 def main() -> int:
-    found = problems(ANSWERS)
+    found = problems(json.loads(RENDERED_ANSWERS))
     for problem in found:
         print(f"ERROR: {problem}", file=sys.stderr)
     return 1 if found else 0

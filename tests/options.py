@@ -1,25 +1,27 @@
 """The template's options, the supported combinations to bake, and the files each bake must contain."""
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from allpairspy import AllPairs
 
+from hooks import pre_gen_project
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 PROJECT_DIR = TEMPLATE / "{{cookiecutter.project_slug}}"
 
-OPTIONS: dict[str, list[str]] = {
-    "task": ["classification", "regression"],
-    "tracking": ["local", "server"],
-    "store": ["sqlite", "postgresql"],
-    "dvc_remote": ["local", "s3", "none"],
-    "ci": ["github", "gitlab", "none"],
-    "python_version": ["3.11", "3.12"],
-    "license": ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"],
-}
 
-# Mirrors hooks/pre_gen_project.py: these must stop the bake.
-UNSUPPORTED: list[dict[str, str]] = [{"tracking": "server", "dvc_remote": "local"}]
+def template_options(template: Path = TEMPLATE) -> dict[str, list[str]]:
+    """The choice options, read from cookiecutter.json (its list-valued keys), the one place they are written."""
+    context = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
+    return {key: value for key, value in context.items() if isinstance(value, list) and not key.startswith("_")}
+
+
+OPTIONS = template_options()
+
+# The hook's own list: it is plain Python before cookiecutter renders it, so importing it runs no answer.
+UNSUPPORTED: list[dict[str, str]] = [clash for clash, _sentence in pre_gen_project.UNSUPPORTED]
 
 
 def is_supported(combination: dict[str, str]) -> bool:

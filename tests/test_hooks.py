@@ -11,7 +11,7 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
 from tests.checks import leftover_template_syntax, ruff
-from tests.options import TEMPLATE, UNSUPPORTED
+from tests.options import OPTIONS, TEMPLATE, UNSUPPORTED
 
 
 def bake_into(output: Path, **answers: str) -> Path:
@@ -30,18 +30,28 @@ def refused(tmp_path: Path, capfd: pytest.CaptureFixture[str], **answers: str) -
     ("answers", "message"),
     [
         ({"project_slug": "My-Product"}, "is not a lowercase Python identifier; type something like 'my_product'"),
-        ({"project_slug": "2fast"}, "is not a lowercase Python identifier"),
+        ({"project_slug": "2fast"}, "is not a lowercase Python identifier; type something like 'ml_2fast'"),
+        ({"project_slug": "Churn Predictor (v2)"}, "type something like 'churn_predictor_v2'"),
+        ({"project_slug": "acme.forecast"}, "type something like 'acme_forecast'"),
+        ({"project_slug": "!!!"}, "type something like 'my_ml_product'"),
+        ({"project_name": " "}, "project_name is empty"),
+        ({"project_name": "Email"}, "package_name 'email' would shadow the module 'email'"),
         ({"package_name": "mlflow"}, "would shadow the module 'mlflow'"),
         ({"package_name": "dvc"}, "would shadow the module 'dvc'"),
         ({"package_name": "json"}, "would shadow the module 'json'"),
         ({"package_name": "test"}, "would shadow the module 'test'"),
         ({"package_name": "class"}, "is a Python keyword"),
         ({"author_email": "nobody.example.com"}, "author_email 'nobody.example.com' is not an e-mail address"),
-        ({"project_name": "Señor Model", "project_slug": "señor_model"}, "is not a lowercase Python identifier"),
+        ({"project_name": "Señor Model", "project_slug": "señor_model"}, "type something like 'senor_model'"),
     ],
     ids=[
         "slug-dash-capitals",
         "slug-digit-first",
+        "slug-typed-as-a-name",
+        "slug-with-a-dot",
+        "slug-without-letters",
+        "name-empty",
+        "name-derives-a-stdlib-module",
         "shadows-mlflow",
         "shadows-dvc",
         "shadows-json",
@@ -65,6 +75,14 @@ def test_unsupported_combination_stops_the_bake(tmp_path, capfd, clash):
         assert f"{key}={value}" in err
 
 
+@pytest.mark.parametrize("option", OPTIONS)
+def test_choice_outside_cookiecutter_json_is_refused_before_anything_is_written(tmp_path, option):
+    """cookiecutter checks choices against cookiecutter.json itself, which is why the hook keeps no copy of them."""
+    with pytest.raises(ValueError, match=f"choice variable {option}, but the choices are"):
+        bake_into(tmp_path, **{option: "bogus"})
+    assert list(tmp_path.iterdir()) == []
+
+
 HOSTILE = {
     "project_name": "O'Brien's \"Quoted\" \\ Back\\slash Zoë",
     "project_slug": "obrien_model",
@@ -86,9 +104,14 @@ def test_hostile_answers_bake_into_valid_files(tmp_path):
     assert ruff(project, "check").returncode == 0
 
 
-def test_code_in_an_answer_is_not_executed(tmp_path):
+# Each tries to close the string the hooks render answers into: a plain quote, then a raw triple-quoted string.
+BREAKOUTS = ['"); {code}; ("', '\\"""); {code}; (r"""\\']
+
+
+@pytest.mark.parametrize("breakout", BREAKOUTS, ids=["quote", "triple-quote"])
+def test_code_in_an_answer_is_not_executed(tmp_path, breakout):
     marker = tmp_path / "pwned"
-    payload = f'"); __import__("pathlib").Path({json.dumps(str(marker))}).touch(); ("'
+    payload = breakout.format(code=f'__import__("pathlib").Path({json.dumps(str(marker))}).touch()')
     out = tmp_path / "out"
     project = bake_into(
         out, description=payload, author_name=payload, project_name=payload, project_slug="safe_product"
