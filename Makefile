@@ -24,8 +24,8 @@ demo: venv ## Bake a default project into build/, install it and run its lifecyc
 test: venv lint test-fast test-slow ## Lint the template, then the fast and the slow tier
 
 lint: venv ## Lint the template's own Python (tests, hooks, scripts)
-	$(VENV)/bin/ruff check tests scripts
-	$(VENV)/bin/ruff format --check tests scripts
+	$(VENV)/bin/ruff check tests scripts hooks
+	$(VENV)/bin/ruff format --check tests scripts hooks
 
 test-fast: venv ## Bake every combination and check the output (seconds)
 	$(PY) -m pytest -m "not slow" -n 2
