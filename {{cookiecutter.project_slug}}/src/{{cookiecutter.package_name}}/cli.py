@@ -61,7 +61,7 @@ def promote() -> None:
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 in a container)"),
-    port: int = typer.Option(8000, help="TCP port"),
+    port: int = typer.Option(8000, envvar="API_PORT", help="TCP port (README: Ports)"),
     workers: int = typer.Option(1, min=1, help="Worker processes (each loads the model)"),
 ) -> None:
     """Serve MODEL_URI (the champion by default) with the prediction log and feedback API."""
