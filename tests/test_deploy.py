@@ -10,7 +10,7 @@ import yaml
 
 TEAM = {"tracking": "server", "store": "postgresql", "dvc_remote": "s3"}
 # A reference to a variable with no fallback: `${VAR:?message}` (compose stops with the message when VAR is unset).
-REQUIRED = re.compile(r"\$\{[A-Z_]+:\?[^}]+\}")
+REQUIRED = re.compile(r"\$\{[A-Z0-9_]+:\?[^}]+\}")
 SECRET_WORDS = ("PASSWORD", "SECRET", "API_KEY")
 
 
@@ -27,9 +27,9 @@ def k8s_documents(project):
     [
         ({}, {"api"}),
         ({"store": "postgresql"}, {"postgres", "api"}),
-        ({"dvc_remote": "s3"}, {"minio", "buckets", "api"}),
-        ({"tracking": "server", "dvc_remote": "none"}, {"postgres", "minio", "buckets", "mlflow", "api"}),
-        (TEAM, {"postgres", "minio", "buckets", "mlflow", "api"}),
+        ({"dvc_remote": "s3"}, {"s3", "buckets", "api"}),
+        ({"tracking": "server", "dvc_remote": "none"}, {"postgres", "s3", "buckets", "mlflow", "api"}),
+        (TEAM, {"postgres", "s3", "buckets", "mlflow", "api"}),
     ],
     ids=["defaults", "store:postgresql", "dvc_remote:s3", "tracking:server", "team"],
 )
@@ -60,7 +60,7 @@ def test_compose_secrets_have_no_default(bake):
     result = bake(**TEAM)
     assert result.exit_code == 0, result.exception
     text = (result.project_path / "deploy/docker-compose.yml").read_text()
-    for name in ("POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "API_KEY"):
+    for name in ("POSTGRES_PASSWORD", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "API_KEY"):
         references = re.findall(rf"\$\{{{name}[^}}]*\}}", text)
         assert references, name
         assert all(REQUIRED.fullmatch(reference) for reference in references), references
@@ -71,8 +71,8 @@ def test_compose_secrets_have_no_default(bake):
     example = (result.project_path / "deploy/.env.example").read_text()
     assert re.findall(r"^(\w+)=$", example, re.MULTILINE) == [
         "POSTGRES_PASSWORD",
-        "MINIO_ROOT_USER",
-        "MINIO_ROOT_PASSWORD",
+        "S3_ACCESS_KEY_ID",
+        "S3_SECRET_ACCESS_KEY",
         "API_KEY",
     ]
 
