@@ -21,6 +21,12 @@ class Section(BaseModel):
 class DataParams(Section):
     source: str = Field(description="CSV path relative to the project root, or sklearn:<name> for a bundled set")
     target: str = Field(description="The column to predict")
+    range_tolerance: float = Field(
+        1.0,
+        ge=0.0,
+        description="How far past the numeric range seen at ingest a value may lie, in widths of that range, before "
+        "a feedback row is quarantined (retrain) and a request is flagged as out of range (serving, monitoring)",
+    )
 
 
 class SplitParams(Section):

@@ -88,12 +88,12 @@ def test_retraining_on_feedback_registers_a_new_version(loop: Loop) -> None:
     client = MlflowClient(settings.mlflow_tracking_uri)
     before = max(int(v.version) for v in client.search_model_versions(f"name = '{settings.model_name}'"))
     result = retrain.retrain(params, settings, paths)
-    assert result is not None
+    assert isinstance(result, retrain.Retrained)
     assert int(result.version) == before + 1
     assert result.decision.alias in {"champion", "challenger"}
     assert result.exported == loop.normal.n_labeled + loop.drifted.n_labeled
     exported = pd.read_csv(paths / retrain.FEEDBACK)
-    assert len(exported) == result.exported
+    assert len(exported) == result.exported - result.quarantined
     combined, original = pd.read_csv(paths / retrain.TRAIN_WITH_FEEDBACK), pd.read_csv(paths / TRAIN)
     assert len(combined) == len(original) + result.added
     # Normal traffic replays test rows: none of them may reach the training data, or the gate would be unfair.

@@ -1,5 +1,6 @@
 """Fixtures of the service tests: a tmp MLflow registry with a tiny champion per task, and the real app on it."""
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,55 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def record(**changes: Any) -> dict[str, Any]:
     """A valid request record, with some values changed."""
     return {"mean radius": 15.2, "texture (%)": 18.0, "colour": "red"} | changes
+
+
+# A model that hostile numbers can break (test_unscorable.py, test_fuzzing.py).
+FRAGILE = f"fragile_{TASK}"
+# A dose measured in grams with milligram spread: scaling divides by a tiny standard deviation, so a huge but finite
+# JSON number becomes infinity after the model's StandardScaler.
+DOSE = "dose (g)"
+RANGE = [0.0, 0.002]
+HUGE = sys.float_info.max
+
+
+def fragile_data(n: int = 120) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {
+            "mean radius": rng.normal(14.0, 3.0, n),
+            DOSE: rng.normal(0.001, 0.0002, n),
+            "colour": pd.Series(rng.choice(["red", "green", "blue"], n), dtype="str"),
+        }
+    )
+    score = (frame[DOSE] - 0.001) / 0.0002 + (frame["colour"] == "red")
+    target = (score > 0.5).astype(int) if TASK == "classification" else 3.0 * score
+    return frame, target
+
+
+@pytest.fixture(scope="session")
+def fragile_uri(tracking_uri: str) -> str:
+    """A champion with a tiny-scale feature, and the ranges training logs into the model's metadata."""
+    frame, target = fragile_data()
+    pipeline = make_pipeline_for(TASK)
+    pipeline.steps[0][1].transformers[0] = ("numeric", pipeline.steps[0][1].transformers[0][1], ["mean radius", DOSE])
+    pipeline.fit(frame, target)
+    mlflow.set_tracking_uri(tracking_uri)
+    with mlflow.start_run() as run:
+        mlflow.set_tag("task", TASK)
+        mlflow.sklearn.log_model(
+            pipeline,
+            name="model",
+            signature=infer_signature(frame, pipeline.predict(frame)),
+            registered_model_name=FRAGILE,
+            serialization_format="skops",
+            skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(pipeline)),
+            metadata={"feature_ranges": {DOSE: RANGE, "mean radius": [0.0, 30.0]}},
+        )
+    client = MlflowClient()
+    version = client.search_model_versions(f"name='{FRAGILE}' and run_id='{run.info.run_id}'")[0].version
+    client.set_registered_model_alias(FRAGILE, "champion", version)
+    return tracking_uri
+
+
+def fragile_settings(tracking_uri: str, database: Path) -> Settings:
+    return make_settings(tracking_uri, database, model_name=FRAGILE, model_uri=f"models:/{FRAGILE}@champion")

@@ -22,6 +22,9 @@ class ColumnExpectation(Frozen):
     kind: Kind
     max_missing: float = Field(ge=0.0, le=1.0, description="Largest allowed share of missing values")
     categories: list[str] | None = Field(default=None, description="Allowed values; null allows any value")
+    # Optional, so that an expectations.json written before ranges were inferred still loads (it checks no range).
+    minimum: float | None = Field(default=None, description="Smallest value seen at ingest (numeric)")
+    maximum: float | None = Field(default=None, description="Largest value seen at ingest (numeric)")
 
 
 class TargetExpectation(Frozen):
@@ -39,6 +42,16 @@ class Expectations(Frozen):
     def kinds(self) -> dict[str, Kind]:
         """Feature name -> numeric or categorical, in column order."""
         return {name: column.kind for name, column in self.features.items()}
+
+    def allowed_ranges(self, tolerance: float) -> dict[str, tuple[float, float]]:
+        """Numeric feature -> [low, high]: the range seen at ingest, widened by `tolerance` times its width."""
+        ranges = {}
+        for name, column in self.features.items():
+            if column.kind == "numeric" and column.minimum is not None and column.maximum is not None:
+                # A constant column has no width: its own magnitude (or 1) keeps some room around the value.
+                width = (column.maximum - column.minimum) or max(abs(column.maximum), 1.0)
+                ranges[name] = (column.minimum - tolerance * width, column.maximum + tolerance * width)
+        return ranges
 
 
 def tidy_target(frame: pd.DataFrame, target: str, task: Task) -> tuple[pd.DataFrame, int]:
@@ -84,10 +97,13 @@ def infer_expectations(frame: pd.DataFrame, target: str, task: Task) -> Expectat
         kind = column_kind(series)
         distinct = sorted(series.dropna().astype(str).unique())
         listed = kind == "categorical" and len(distinct) <= MAX_LISTED_CATEGORIES
+        numbers = pd.to_numeric(series, errors="coerce").dropna() if kind == "numeric" else pd.Series([])
         features[str(name)] = ColumnExpectation(
             kind=kind,
             max_missing=round(min(1.0, float(series.isna().mean()) + MISSING_SLACK), 4),
             categories=distinct if listed else None,
+            minimum=float(numbers.min()) if len(numbers) else None,
+            maximum=float(numbers.max()) if len(numbers) else None,
         )
     labels = frame[target]
     dtype: Literal["integer", "float", "string"] = (

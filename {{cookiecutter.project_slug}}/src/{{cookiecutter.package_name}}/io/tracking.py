@@ -12,6 +12,8 @@ What training promises to serving and monitoring (keep this true when changing t
 - Structure: Pipeline([("preprocess", ColumnTransformer), ("model", estimator)]); each column group starts with a
   FunctionTransformer of `core.features.to_numbers` / `to_text` that accepts a DataFrame or a plain 2-D array.
   Saved with cloudpickle, which refers to those functions by name: loading needs this package importable.
+- The model's metadata holds `feature_ranges`: numeric feature -> [low, high], the range seen at ingest widened by
+  `data.range_tolerance` (the bounds retrain quarantines feedback by); serving flags requests outside them.
 - The signature is inferred from the training features (ColSpec double for numeric, string for categorical;
   optional where missing values were seen) and the predictions; an input example of five rows is logged.
 - The run logs params (`task`, `data.*`, `split.*`, `train.*`), train metrics `train_<name>`, test metrics
@@ -87,8 +89,10 @@ def log_training(
     params: dict[str, Any],
     metrics: dict[str, float],
     tags: dict[str, str],
+    metadata: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """Log a fitted pipeline with its params, metrics and tags, register it, and return run, model and version ids."""
+    """Log a fitted pipeline with its params, metrics, tags and metadata, register it, and return run, model and
+    version ids."""
     experiment_id = connect(settings)
     with warnings.catch_warnings():
         # Integer labels are a fine output type; the hint is about integer inputs, which we never have (float64).
@@ -105,6 +109,7 @@ def log_training(
             pip_requirements=pinned_requirements(),
             registered_model_name=settings.model_name,
             serialization_format="cloudpickle",
+            metadata=metadata,
         )
         mlflow.log_metrics(metrics, model_id=info.model_id)
     return {"run_id": run.info.run_id, "model_id": info.model_id, "version": str(info.registered_model_version)}

@@ -2,18 +2,24 @@
 
 The test split stays data/processed/test.csv, and feedback rows equal to a test row are left out of training, so
 the promotion gate compares the new version and the champion on the same unseen rows.
+
+Feedback is user input: each row must meet data/expectations.json (core.quarantine) before it may teach the model.
+The rows that do not are written to data/feedback/quarantine.csv with their reasons, counted, and never trained on.
 """
 
+import json
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from mlflow import MlflowClient
 
 from ..core.features import coerce_features
+from ..core.quarantine import row_problems
 from ..core.schema import Expectations
 from ..io.datasets import read_frame, write_frame
 from ..io.lineage import file_md5
@@ -28,21 +34,77 @@ from .train import train
 
 FEEDBACK = "data/feedback/feedback.csv"
 TRAIN_WITH_FEEDBACK = "data/feedback/train.csv"
+QUARANTINE = "data/feedback/quarantine.csv"
 
 
 @dataclass(frozen=True)
 class Retrained:
     exported: int  # feedback rows (latest revision per prediction)
+    quarantined: int  # rows that broke the expectations: kept in QUARANTINE, never trained on
     added: int  # rows added to the training data after deduplication
     version: str
     decision: Decision
 
 
-def export_feedback(settings: Settings, expectations: Expectations) -> pd.DataFrame:
-    """Every prediction of the model with feedback: its logged features and its latest actual, oldest first."""
+@dataclass(frozen=True)
+class AllQuarantined:
+    """Every feedback row broke the expectations: nothing was trained, the registry is unchanged."""
+
+    exported: int
+
+    @property
+    def message(self) -> str:
+        return f"all {self.exported} feedback rows were quarantined ({QUARANTINE} says why): nothing to retrain on"
+
+
+def read_feedback(settings: Settings) -> list[dict[str, Any]]:
+    """Every prediction of the model with feedback: its logged features and its latest actual, as logged."""
     engine = create_db_engine(settings.database_url)
     rows = [row for chunk in iter_feedback(engine, settings.model_name) for row in chunk]
     engine.dispose()
+    return rows
+
+
+def screen(
+    rows: list[dict[str, Any]], expectations: Expectations, tolerance: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(rows that meet the expectations, refused rows with a `reason`), each in the order given."""
+    ranges = expectations.allowed_ranges(tolerance)
+    kept, refused = [], []
+    for row in rows:
+        features = row["features"]
+        if isinstance(features, dict):
+            problems = row_problems(features, row["actual"], expectations, ranges)
+        else:
+            problems = ["the logged features are not a JSON object"]
+        if problems:
+            refused.append(row | {"reason": "; ".join(problems)})
+        else:
+            kept.append(row)
+    return kept, refused
+
+
+def quarantine_frame(refused: list[dict[str, Any]]) -> pd.DataFrame:
+    """Refused rows as logged (features and actual as JSON text, since they broke the column types) with reasons."""
+    columns = ["prediction_id", "created_at", "reason", "features", "actual"]
+    frame = pd.DataFrame(
+        [
+            {
+                "prediction_id": row["prediction_id"],
+                "created_at": row["created_at"],
+                "reason": row["reason"],
+                "features": json.dumps(row["features"], sort_keys=True),
+                "actual": json.dumps(row["actual"]),
+            }
+            for row in refused
+        ],
+        columns=columns,
+    )
+    return frame.sort_values(["created_at", "prediction_id"], kind="stable").reset_index(drop=True)
+
+
+def export_feedback(rows: list[dict[str, Any]], expectations: Expectations) -> pd.DataFrame:
+    """Feedback rows as a frame of the training data's columns and types, plus their ids and times, oldest first."""
     target = expectations.target.name
     features = coerce_features(
         pd.DataFrame([row["features"] for row in rows]).reindex(columns=list(expectations.kinds)), expectations.kinds
@@ -95,28 +157,42 @@ def staged(root: Path, staging: Path, train_file: Path) -> Paths:
     return Paths(staging)
 
 
-def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | None:
-    """None when there is no feedback yet; otherwise the new version and the promotion decision."""
+def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | AllQuarantined | None:
+    """None when there is no feedback yet; AllQuarantined, before anything is trained or registered, when no row
+    meets the expectations; otherwise the new version and the promotion decision."""
     expectations = load_expectations(paths)
-    feedback = export_feedback(settings, expectations)
-    if feedback.empty:
+    rows = read_feedback(settings)
+    if not rows:
         return None
+    kept, refused = screen(rows, expectations, params.data.range_tolerance)
+    write_frame(quarantine_frame(refused), paths / QUARANTINE)
+    if refused:
+        say("retrain", f"{len(refused)} of {len(rows)} feedback rows break {EXPECTATIONS}: kept in {QUARANTINE}")
+    if not kept:
+        return AllQuarantined(exported=len(rows))
+    feedback = export_feedback(kept, expectations)
     write_frame(feedback, paths / FEEDBACK)
     train_split, test_split = read_frame(paths / TRAIN, expectations), read_frame(paths / TEST, expectations)
     combined = with_feedback(train_split, test_split, feedback, expectations.target.name)
     write_frame(combined, paths / TRAIN_WITH_FEEDBACK)
-    dvc_add(paths.root, FEEDBACK, TRAIN_WITH_FEEDBACK)
+    dvc_add(paths.root, FEEDBACK, QUARANTINE, TRAIN_WITH_FEEDBACK)
     added = len(combined) - len(train_split)
     say("retrain", f"{len(feedback)} feedback rows exported to {FEEDBACK}; {added} new rows after deduplication")
     with tempfile.TemporaryDirectory(prefix=".retrain-", dir=paths.root) as folder:
         stage = staged(paths.root, Path(folder), paths / TRAIN_WITH_FEEDBACK)
         run = train(params, settings, stage)
         evaluate(params, settings, stage)
-    tags = {"lineage.data.feedback": file_md5(paths / FEEDBACK), "retrain.feedback_rows_added": str(added)}
+    tags = {
+        "lineage.data.feedback": file_md5(paths / FEEDBACK),
+        "retrain.feedback_rows_added": str(added),
+        "retrain.feedback_rows_quarantined": str(len(refused)),
+    }
     for key, value in tags.items():
         MlflowClient().set_tag(run["run_id"], key, value)
     decision = promote(params, settings, paths)
-    return Retrained(exported=len(feedback), added=added, version=run["version"], decision=decision)
+    return Retrained(
+        exported=len(rows), quarantined=len(refused), added=added, version=run["version"], decision=decision
+    )
 
 
 def main() -> int:
@@ -124,6 +200,9 @@ def main() -> int:
     if result is None:
         say("retrain", "no feedback yet: nothing to learn from (send some with POST /feedback)")
         return 0
+    if isinstance(result, AllQuarantined):
+        say("retrain", f"{result.message}; the registry is unchanged")
+        return 1
     decision = result.decision
     say("retrain", f"version {result.version} is now @{decision.alias}: {decision.reason}")
     if decision.alias == "champion":

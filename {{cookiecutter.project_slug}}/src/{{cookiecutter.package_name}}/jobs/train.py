@@ -6,6 +6,7 @@ import joblib
 
 from ..core.metrics import rounded, score
 from ..core.model import build_pipeline
+from ..core.schema import Expectations
 from ..io.datasets import read_frame
 from ..io.lineage import data_hashes, git_state
 from ..io.tracking import log_training
@@ -39,6 +40,11 @@ def lineage_tags(params: Params, paths: Paths) -> dict[str, str]:
     }
 
 
+def allowed_ranges(expectations: Expectations, params: Params) -> dict[str, list[float]]:
+    """The numeric bounds retrain screens feedback by, as the model's metadata (lists: MLmodel is YAML)."""
+    return {name: [low, high] for name, (low, high) in expectations.allowed_ranges(params.data.range_tolerance).items()}
+
+
 def train(params: Params, settings: Settings, paths: Paths) -> dict[str, str]:
     """Train, save models/model.pkl and models/run.json, and return the MLflow run, model and version ids."""
     expectations = load_expectations(paths)
@@ -62,6 +68,7 @@ def train(params: Params, settings: Settings, paths: Paths) -> dict[str, str]:
         params=flatten(logged),
         metrics={f"train_{name}": value for name, value in metrics.items()},
         tags=lineage_tags(params, paths),
+        metadata={"feature_ranges": allowed_ranges(expectations, params)},
     )
     write_json(run, paths / RUN)
     say("train", f"registered {settings.model_name} version {run['version']} (run {run['run_id']})")

@@ -56,11 +56,13 @@ class MicroBatcher(Generic[In, Out]):
         self._queue.put_nowait((item, future))
         return await future
 
-    async def run(self, items: list[In]) -> list[Out]:
-        """Process a batch that arrived whole (a batch request) now, where gathered batches run."""
+    async def run(self, items: list[In], process: Callable[[list[In]], list[Out]] | None = None) -> list[Out]:
+        """Process a batch that arrived whole (a batch request) now, where gathered batches run; `process` replaces
+        the batcher's own for this batch (a request whose records stand or fall together)."""
+        work = process or self._process
         if self._in_thread:
-            return await anyio.to_thread.run_sync(self._process, items)
-        return self._process(items)
+            return await anyio.to_thread.run_sync(work, items)
+        return work(items)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

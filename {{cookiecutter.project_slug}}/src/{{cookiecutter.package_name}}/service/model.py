@@ -11,8 +11,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..core.quarantine import Range, out_of_range
 from ..settings import Settings
 from .fastpath import Transform, frame_of, verified_transform
+from .unscorable import Unscorable, estimator_columns, explain, non_finite_outputs, non_finite_rows
 
 Label = str | int | float
 # `models:/<name>@<alias>` or `models:/<name>/<version>`.
@@ -60,25 +62,70 @@ class ServedModel:
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # records -> final estimator input without pandas, when verified equivalent at load (see fastpath.py).
     fast_transform: Transform | None = None
+    # Numeric feature -> [low, high] from the model's metadata (see io.tracking); empty for models logged without.
+    ranges: dict[str, Range] = field(default_factory=dict)
+    # The raw feature behind each column of the final estimator's input, to name it when a record overflows.
+    columns: tuple[str | None, ...] = ()
 
-    def _call(self, method: str, records: list[dict[str, Any]]) -> Any:
+    def _inputs(self, records: list[dict[str, Any]]) -> Any:
+        """The final estimator's input: the fast path's arrays, or the pipeline's own steps on a DataFrame."""
         if self.fast_transform is not None:
-            return getattr(self.pipeline.steps[-1][1], method)(self.fast_transform(records))
-        return getattr(self.pipeline, method)(frame_of(records, {f.name: f.type for f in self.features}))
+            return self.fast_transform(records)
+        frame = frame_of(records, {f.name: f.type for f in self.features})
+        return self.pipeline[:-1].transform(frame)
 
-    def predict(self, records: list[dict[str, Any]]) -> list[Output]:
-        """One model call for the whole batch; records are validated dicts keyed by the original feature names."""
+    def _outputs(self, inputs: Any) -> Any:
+        estimator = self.pipeline.steps[-1][1]
+        return estimator.predict(inputs) if self.task == "regression" else estimator.predict_proba(inputs)
+
+    def _answer(self, outputs: Any) -> list[Output]:
         if self.task == "regression":
-            return [Output(prediction=float(value), probabilities=None) for value in self._call("predict", records)]
-        probabilities = self._call("predict_proba", records)
+            return [Output(prediction=float(value), probabilities=None) for value in outputs]
         keys = [str(label) for label in self.classes]
         # argmax of predict_proba is what predict returns for these estimators; one call instead of two.
-        best = probabilities.argmax(axis=1).tolist()
+        best = outputs.argmax(axis=1).tolist()
         # One tolist() for the matrix: iterating numpy rows makes a view object per row.
         return [
             Output(prediction=self.classes[i], probabilities=dict(zip(keys, row, strict=True)))
-            for i, row in zip(best, probabilities.tolist(), strict=True)
+            for i, row in zip(best, outputs.tolist(), strict=True)
         ]
+
+    def predict(self, records: list[dict[str, Any]]) -> list[Output | Unscorable]:
+        """One model call for the whole batch; records are validated dicts keyed by the original feature names.
+
+        A record the model cannot score gets an Unscorable instead of failing its batch: a record whose scaled
+        values overflow is left out of the model call, one whose output is not finite is refused after it.
+        """
+        # Overflow is expected from hostile input and handled row by row below: numpy need not warn about it.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            inputs = self._inputs(records)
+            bad = non_finite_rows(inputs)
+            good = np.flatnonzero(~bad)
+            # The usual case, every row finite, stays one call on the matrix as it is.
+            outputs = self._outputs(inputs if len(good) == len(records) else inputs[good]) if len(good) else None
+        results: list[Output | Unscorable] = [
+            explain(record, inputs[i], self.columns, self.ranges, "scaling")
+            for i, record in enumerate(records)
+            if bad[i]
+        ]
+        if outputs is None:
+            return results
+        answers: list[Output | Unscorable] = list(self._answer(outputs))
+        for position in np.flatnonzero(non_finite_outputs(outputs)).tolist():
+            i = int(good[position])
+            answers[position] = explain(records[i], inputs[i], self.columns, self.ranges, "output")
+        if not bad.any():
+            return answers
+        # Back in request order: each refused record where it was, the answers of the others in between.
+        merged: list[Output | Unscorable] = []
+        refused, scored = iter(results), iter(answers)
+        for is_bad in bad.tolist():
+            merged.append(next(refused) if is_bad else next(scored))
+        return merged
+
+    def out_of_range(self, record: dict[str, Any]) -> list[str] | None:
+        """The numeric features of a record outside the model's expected ranges, or None when all are inside."""
+        return out_of_range(record, self.ranges) or None
 
     def coerce_label(self, actual: Label) -> Label:
         """The model's own value for a reported outcome, accepting "1" for 1; ValueError saying why otherwise."""
@@ -129,6 +176,7 @@ def fetch_served_model(tracking_uri: str, model_uri: str) -> ServedModel:
     classes = tuple(np.asarray(getattr(pipeline, "classes_", [])).tolist())
     task = tags.get("task") or ("classification" if hasattr(pipeline, "predict_proba") and classes else "regression")
     features = tuple(Feature(name=str(c.name), type=c.type.name) for c in info.signature.inputs.inputs)
+    ranges = (info.metadata or {}).get("feature_ranges") or {}
     return ServedModel(
         name=name,
         version=str(registered.version),
@@ -141,6 +189,8 @@ def fetch_served_model(tracking_uri: str, model_uri: str) -> ServedModel:
         signature=info.signature.to_dict(),
         metrics=dict(run.data.metrics) if run else {},
         lineage={key: tags.get(tag) for key, tag in LINEAGE_TAGS.items()},
+        ranges={str(name): (float(low), float(high)) for name, (low, high) in ranges.items()},
+        columns=estimator_columns(pipeline),
     )
 
 

@@ -75,6 +75,8 @@ class Prediction(Base):
     # A class label (str or int) or a number.
     prediction: Mapped[Any] = mapped_column(JsonType)
     probabilities: Mapped[dict[str, float] | None] = mapped_column(JsonType)
+    # The numeric features outside the model's expected range (scored anyway), or null: monitoring counts them.
+    out_of_range: Mapped[list[str] | None] = mapped_column(JsonType)
 
 
 class Feedback(Base):

@@ -1,9 +1,16 @@
-"""POST /predict and /predict/batch: validate against the signature, predict, commit the log row, then answer."""
+"""POST /predict and /predict/batch: validate against the signature, predict, commit the log row, then answer.
 
+A request is judged alone. A record the model cannot score (see unscorable.py) is a 422 naming the feature, and the
+requests batched with it are answered as usual. A batch request stands or falls whole: one unscorable record refuses
+it with every bad record's index and feature, and none of its records is logged.
+"""
+
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,15 +23,26 @@ from ..logs import REQUEST_ID
 from ..metrics import PredictionCounters
 from ..model import ServedModel
 from ..schemas import Schemas
+from ..unscorable import Unscorable
 
-# (features keyed by original name, request id) in; the JSON-ready answer out.
+# (features keyed by original name, request id) in; the JSON-ready answer, or why it cannot be scored, out.
 Item = tuple[dict[str, Any], str | None]
+Answer = dict[str, Any] | Unscorable
+# In place of the answers of a refused batch request's good records: nothing was logged or answered for them.
+NOT_SCORED: dict[str, Any] = {}
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"description": "No model loaded, or the prediction log is down"}}
 
 
-def predict_and_log(model: ServedModel, engine: Engine, items: list[Item]) -> list[dict[str, Any]]:
-    """One model call and one committed transaction for the batch (runs in a worker thread)."""
+def predict_and_log(model: ServedModel, engine: Engine, items: list[Item], whole: bool = False) -> list[Answer]:
+    """One model call and one committed transaction for the scorable records of the batch.
+
+    `whole` (one batch request): when any record is unscorable, nothing is logged and only the refusals count.
+    """
     outputs = model.predict([features for features, _ in items])
+    refused = [isinstance(output, Unscorable) for output in outputs]
+    if whole and any(refused):
+        return [output if isinstance(output, Unscorable) else NOT_SCORED for output in outputs]
+    scored = [(item, output) for item, output in zip(items, outputs, strict=True) if not isinstance(output, Unscorable)]
     now = utcnow()
     rows = [
         {
@@ -36,12 +54,14 @@ def predict_and_log(model: ServedModel, engine: Engine, items: list[Item]) -> li
             "features": features,
             "prediction": output.prediction,
             "probabilities": output.probabilities,
+            "out_of_range": model.out_of_range(features),
         }
-        for prediction_id, (features, request_id), output in zip(new_ids(len(items)), items, outputs, strict=True)
+        for prediction_id, ((features, request_id), output) in zip(new_ids(len(scored)), scored, strict=True)
     ]
-    insert_predictions(engine, rows)
+    if rows:
+        insert_predictions(engine, rows)
     # Answered only now: every prediction a client receives is already committed.
-    return [
+    answers = iter(
         {
             "prediction_id": str(row["id"]),
             "prediction": row["prediction"],
@@ -49,7 +69,23 @@ def predict_and_log(model: ServedModel, engine: Engine, items: list[Item]) -> li
             "model_version": model.version,
         }
         for row in rows
-    ]
+    )
+    return [output if isinstance(output, Unscorable) else next(answers) for output in outputs]
+
+
+def unscorable_error(refusals: list[tuple[tuple[int | str, ...], Unscorable]]) -> RequestValidationError:
+    """A 422 in FastAPI's validation shape: where each refused record's feature is in the body, and why."""
+    return RequestValidationError(
+        [
+            {
+                "type": "unscorable",
+                "loc": ("body", *where, *([refusal.feature] if refusal.feature is not None else [])),
+                "msg": refusal.message,
+                "input": refusal.value,
+            }
+            for where, refusal in refusals
+        ]
+    )
 
 
 def log_unavailable(exc: SQLAlchemyError) -> HTTPException:
@@ -80,27 +116,42 @@ def build_predict_router(schemas: Schemas, max_batch_size: int, counters: Predic
 
     @router.post("/predict", response_model=schemas.prediction, responses=UNAVAILABLE)
     async def predict(request: Request, record: record_type) -> Response:
-        """Predict one record; concurrent calls are answered from shared micro-batches."""
+        """Predict one record; concurrent calls are answered from shared micro-batches.
+
+        422 when the record cannot be scored (a number that overflows once scaled), naming the feature.
+        """
         state = serving_state(request)
         assert state.batcher is not None
         try:
             answer = await state.batcher.submit((record, REQUEST_ID.get()))
         except SQLAlchemyError as exc:
             raise log_unavailable(exc) from exc
+        if isinstance(answer, Unscorable):
+            raise unscorable_error([((), answer)])
         counters.single.inc()
         return json_response(answer)
 
     @router.post("/predict/batch", response_model=schemas.batch, responses=UNAVAILABLE)
     async def predict_batch(request: Request, records: records_type) -> Response:
-        """Predict a list of records (1 to MAX_BATCH_SIZE) in one model call and one transaction."""
+        """Predict a list of records (1 to MAX_BATCH_SIZE) in one model call and one transaction.
+
+        All or nothing: if any record cannot be scored, the request is a 422 listing each such record's index and
+        feature, and no record of it is logged.
+        """
         state = serving_state(request)
         assert state.batcher is not None
         request_id = REQUEST_ID.get()
         items = [(record, request_id) for record in records]
+        assert state.model is not None
         try:
-            answers = await state.batcher.run(items)
+            answers = await state.batcher.run(items, partial(predict_and_log, state.model, state.engine, whole=True))
         except SQLAlchemyError as exc:
             raise log_unavailable(exc) from exc
+        refusals: list[tuple[tuple[int | str, ...], Unscorable]] = [
+            ((index,), answer) for index, answer in enumerate(answers) if isinstance(answer, Unscorable)
+        ]
+        if refusals:
+            raise unscorable_error(refusals)
         counters.batch.inc(len(answers))
         return json_response({"predictions": answers})
 

@@ -1,0 +1,47 @@
+"""schemathesis fuzzes every operation of the real app from its own /openapi.json: no request gets a 5xx.
+
+Operations are walked here rather than with `schema.parametrize()`: the app's schema exists only once its lifespan
+has loaded a model, so it comes from a fixture, and schemathesis' lazy fixture schema does not run on this pytest.
+"""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+from .conftest import fragile_settings, serving_app
+
+# Per operation and mode: enough to reach the number edges (huge, tiny, negative zero) within seconds.
+EXAMPLES = 30
+
+
+@pytest.fixture(scope="module")
+def api_schema(fragile_uri: str, tmp_path_factory: pytest.TempPathFactory) -> OpenApiSchema:
+    """The schema the service publishes, read from the app in-process (schemathesis runs its lifespan).
+
+    The model is the one with a tiny-scale feature, so that the fuzzer's huge numbers overflow its scaling.
+    """
+    app = serving_app(fragile_settings(fragile_uri, tmp_path_factory.mktemp("fuzz") / "predictions.db"))
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+# Positive cases fit the schema (the service must answer them), negative ones break it (a 4xx, never a 5xx).
+@pytest.mark.parametrize("mode", list(GenerationMode), ids=str)
+def test_no_request_the_schema_allows_or_refuses_gets_a_server_error(
+    api_schema: OpenApiSchema, mode: GenerationMode
+) -> None:
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert {"POST /predict", "POST /predict/batch", "POST /feedback"} <= {op.label for op in operations}
+    for operation in operations:
+        inputs = [operation.path_parameters, operation.query, operation.headers, operation.cookies, operation.body]
+        if mode == GenerationMode.NEGATIVE and not any(inputs):
+            continue  # nothing a request could break: GET /health takes no input
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        def no_server_error(case: schemathesis.Case) -> None:
+            case.call_and_validate(checks=[not_a_server_error])
+
+        no_server_error()
