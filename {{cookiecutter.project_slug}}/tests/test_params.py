@@ -6,7 +6,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from {{ cookiecutter.package_name }}.params import PARAMS_FILE, load_params
+from {{ cookiecutter.package_name }}.params import load_params, params_file
 
 
 def test_shipped_params_are_valid() -> None:
@@ -16,7 +16,7 @@ def test_shipped_params_are_valid() -> None:
 
 
 def test_misspelt_key_is_refused_by_name(tmp_path: Path) -> None:
-    raw = yaml.safe_load(PARAMS_FILE.read_text(encoding="utf-8"))
+    raw = yaml.safe_load(params_file().read_text(encoding="utf-8"))
     raw["split"]["tset_size"] = raw["split"].pop("test_size")
     broken = tmp_path / "params.yaml"
     broken.write_text(yaml.safe_dump(raw), encoding="utf-8")
@@ -25,7 +25,7 @@ def test_misspelt_key_is_refused_by_name(tmp_path: Path) -> None:
 
 
 def test_unknown_task_is_refused(tmp_path: Path) -> None:
-    raw = yaml.safe_load(PARAMS_FILE.read_text(encoding="utf-8"))
+    raw = yaml.safe_load(params_file().read_text(encoding="utf-8"))
     raw["task"] = "clustering"
     broken = tmp_path / "params.yaml"
     broken.write_text(yaml.safe_dump(raw), encoding="utf-8")

@@ -6,9 +6,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from .settings import PROJECT_ROOT
+from .settings import find_project_root
 
-PARAMS_FILE = PROJECT_ROOT / "params.yaml"
 Task = Literal["classification", "regression"]
 
 
@@ -64,7 +63,12 @@ class Params(Section):
     monitor: MonitorParams
 
 
-def load_params(path: Path = PARAMS_FILE) -> Params:
-    """Read and validate params.yaml."""
-    with path.open(encoding="utf-8") as handle:
+def params_file() -> Path:
+    """The params.yaml of the project the command runs in (a queued DVC experiment's own copy, for instance)."""
+    return find_project_root() / "params.yaml"
+
+
+def load_params(path: Path | None = None) -> Params:
+    """Read and validate params.yaml (by default the project's, see params_file)."""
+    with (path or params_file()).open(encoding="utf-8") as handle:
         return Params.model_validate(yaml.safe_load(handle))

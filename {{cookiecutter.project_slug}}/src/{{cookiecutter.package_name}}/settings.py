@@ -1,34 +1,62 @@
 """Runtime settings (URIs, paths, secrets) read from the environment and `.env`, validated and frozen."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The project root is where `params.yaml` lives; commands run from anywhere inside the project.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The checkout that an editable install points to: the fallback root for commands run outside any project folder.
+PACKAGE_CHECKOUT = Path(__file__).resolve().parents[2]
 MODEL_NAME = "{{ cookiecutter.project_slug }}"
 PLACEHOLDER_SECRETS = {"", "changethis", "changeme", "secret", "password"}
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above start (default: the working directory) holding dvc.yaml and params.yaml.
+
+    DVC runs a stage in the folder of its dvc.yaml: the workspace for `dvc repro` and `dvc exp run`, a temporary copy
+    for a queued experiment. Resolving from there makes each stage read and write the copy it was started in, never
+    the folder the package happens to be installed from.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").is_file() and (folder / "params.yaml").is_file():
+            return folder
+    return PACKAGE_CHECKOUT
+
+
+def find_state_root(project_root: Path | None = None) -> Path:
+    """Where runtime state lives (.env, mlflow.db, mlartifacts/, predictions.db): the project DVC was started in.
+
+    A queued experiment's temporary copy has none of these gitignored files and is deleted after the run, so its
+    MLflow runs and registered versions must land in the main project; DVC names that project in DVC_ROOT.
+    """
+    dvc_root = os.environ.get("DVC_ROOT")
+    return Path(dvc_root).resolve() if dvc_root else (project_root or find_project_root())
+
+
+def _state_path(*parts: str) -> Path:
+    return find_state_root().joinpath(*parts)
 
 
 class Settings(BaseSettings):
     """Values that differ between a laptop, CI and production; experiment parameters live in params.yaml."""
 
-    model_config = SettingsConfigDict(
-        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="forbid", frozen=True
-    )
+    # No `.env` by default: get_settings passes the state root's, which a fixed path here could not follow.
+    model_config = SettingsConfigDict(env_file_encoding="utf-8", extra="forbid", frozen=True)
 
     environment: Literal["development", "test", "production"] = "development"
-    project_root: Path = PROJECT_ROOT
-    mlflow_tracking_uri: str = f"sqlite:///{PROJECT_ROOT / 'mlflow.db'}"
-    mlflow_artifact_root: Path = PROJECT_ROOT / "mlartifacts"
+    project_root: Path = Field(default_factory=find_project_root)
+    mlflow_tracking_uri: str = Field(default_factory=lambda: f"sqlite:///{_state_path('mlflow.db')}")
+    mlflow_artifact_root: Path = Field(default_factory=lambda: _state_path("mlartifacts"))
     mlflow_experiment: str = MODEL_NAME
     model_name: str = MODEL_NAME
     # A registry reference: an alias (`@champion`), or a version (`/3`).
     model_uri: str = f"models:/{MODEL_NAME}@champion"
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'predictions.db'}"
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{_state_path('predictions.db')}")
     api_key: SecretStr | None = None
     cors_origins: list[str] = []
     max_body_bytes: int = 1_000_000
@@ -36,7 +64,7 @@ class Settings(BaseSettings):
     microbatch_max_size: int = 64
     microbatch_wait_ms: float = 2.0
     # `monitor` writes a folder per run here and copies the newest to latest/, which the service serves.
-    monitoring_dir: Path = PROJECT_ROOT / "reports" / "monitoring"
+    monitoring_dir: Path = Field(default_factory=lambda: _state_path("reports", "monitoring"))
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":
@@ -49,5 +77,5 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once, with the state root's `.env` (a queued experiment's copy has none)."""
+    return Settings(_env_file=find_state_root() / ".env")

@@ -4,10 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from {{ cookiecutter.package_name }}.core.monitoring import Reservoir, Window, parse_since, since_window
 from {{ cookiecutter.package_name }}.io.prediction_log import Scope, read_window, start_of_last
+from {{ cookiecutter.package_name }}.store.tables import Prediction
 
 from .conftest import add_feedback, log_predictions
 
@@ -58,6 +59,16 @@ def test_labelled_rows_carry_the_latest_feedback_revision(engine: Engine) -> Non
     actuals = {row["features"]["x"]: row["actual"] for row in sample.labeled}
     assert actuals == {0: 0, 3: 1}
     assert (sample.rows, sample.labeled_rows, sample.sampled) == (5, 2, False)
+
+
+def test_predictions_flagged_out_of_range_are_counted_in_the_window(engine: Engine) -> None:
+    ids = log_predictions(engine, 8)
+    with engine.begin() as connection:
+        connection.execute(update(Prediction).where(Prediction.id.in_(ids[:2])).values(out_of_range=["x"]))
+        # What the service writes for a record inside every range: None, stored as SQL NULL, so it is not counted.
+        connection.execute(update(Prediction).where(Prediction.id == ids[2]).values(out_of_range=None))
+    sample = read_window(engine, Scope("m", "1", since_window(None, datetime.now(UTC))), size=3, seed=0)
+    assert (sample.rows, sample.out_of_range_rows) == (8, 2)
 
 
 def test_a_window_larger_than_the_sample_size_is_sampled_in_bounded_memory(engine: Engine) -> None:

@@ -32,7 +32,7 @@ def fragile_client(settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def dose(value: float, **changes: Any) -> dict[str, Any]:
+def dose(value: float | None, **changes: Any) -> dict[str, Any]:
     return {"mean radius": 14.0, DOSE: value, "colour": "red"} | changes
 
 
@@ -80,7 +80,7 @@ def test_a_huge_value_that_stays_finite_is_scored_and_flagged(fragile_client: Te
     assert inside.status_code == outside.status_code == 200
     flags = logged(settings)
     assert flags[inside.json()["prediction_id"]] is None
-    assert sorted(flags[outside.json()["prediction_id"]]) == sorted([DOSE, "mean radius"])
+    assert sorted(flags[outside.json()["prediction_id"]] or []) == sorted([DOSE, "mean radius"])
 
 
 @pytest.fixture(scope="module")
@@ -109,5 +109,5 @@ def test_only_the_scorable_records_of_a_gathered_batch_are_logged(fragile_model:
     answers = predict_and_log(fragile_model, engine, [(dose(0.001), "a"), (dose(HUGE), "b"), (dose(0.0011), "c")])
     assert [isinstance(answer, Unscorable) for answer in answers] == [False, True, False]
     with engine.connect() as connection:
-        assert sorted(connection.scalars(select(Prediction.request_id)).all()) == ["a", "c"]
+        assert sorted(str(found) for found in connection.scalars(select(Prediction.request_id))) == ["a", "c"]
     engine.dispose()

@@ -151,6 +151,10 @@ class Summary(BaseModel):
     champion_test: dict[str, float]
     breaches: list[Breach]
     reports: dict[str, str]
+    # Data quality: requests with a number outside the model's expected range (scored, but the model never saw the
+    # like). Defaults, so that a summary.json written before the count existed still loads.
+    n_out_of_range: int = 0
+    out_of_range_share: float = 0.0
 
     @property
     def breached(self) -> bool:
@@ -178,6 +182,10 @@ def render_summary(summary: Summary) -> str:
         f" ({prediction.get('method')}: {prediction.get('score', float('nan')):.3g})"
     )
     lines.append(f"  quality    {quality}")
+    lines.append(
+        f"  range      {summary.n_out_of_range} of {summary.n_current} requests"
+        f" ({summary.out_of_range_share * 100:.1f}%) had a value outside the model's expected range"
+    )
     lines += [f"  BREACH     {breach.message}" for breach in summary.breaches] or ["  breaches   none"]
     lines.append(f"  report     {summary.reports.get('html', '')}")
     return "\n".join(lines)

@@ -41,6 +41,7 @@ class WindowSample:
     rows: int
     labeled_rows: int
     sampled: bool
+    out_of_range_rows: int = 0  # predictions the service flagged with a value outside the model's expected range
 
 
 def start_of_last(engine: Engine, model_name: str, model_version: str, count: int, end: datetime) -> datetime | None:
@@ -59,6 +60,13 @@ def start_of_last(engine: Engine, model_name: str, model_version: str, count: in
     with engine.connect() as connection:
         found: datetime | None = connection.scalar(query)
     return found
+
+
+def count_out_of_range(engine: Engine, conditions: Sequence[ColumnElement[bool]]) -> int:
+    """How many predictions of the window the service flagged as outside the model's expected range."""
+    query = select(func.count()).select_from(Prediction).where(*conditions, Prediction.out_of_range.is_not(None))
+    with engine.connect() as connection:
+        return int(connection.scalar(query) or 0)
 
 
 def latest_feedback() -> Any:
@@ -124,6 +132,7 @@ def read_window(engine: Engine, scope: Scope, size: int, seed: int, chunk: int =
         rows=current.seen,
         labeled_rows=labeled.seen,
         sampled=current.sampled or labeled.sampled,
+        out_of_range_rows=count_out_of_range(engine, conditions),
     )
 
 

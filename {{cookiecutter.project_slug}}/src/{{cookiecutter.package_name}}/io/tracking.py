@@ -18,7 +18,8 @@ What training promises to serving and monitoring (keep this true when changing t
   optional where missing values were seen) and the predictions; an input example of five rows is logged.
 - The run logs params (`task`, `data.*`, `split.*`, `train.*`), train metrics `train_<name>`, test metrics
   `test_<name>` (accuracy, f1, roc_auc or rmse, mae, r2), plots under `plots/`, and tags `task`, `target`,
-  `lineage.git_commit`, `lineage.git_dirty`, `lineage.data.raw`, `lineage.data.train`, `lineage.data.test` (md5).
+  `lineage.git_commit`, `lineage.git_dirty`, `lineage.data.raw`, `lineage.data.train`, `lineage.data.test` (md5),
+  and `lineage.dvc_experiment` when a `dvc exp run` trained it.
 """
 
 import logging

@@ -7,7 +7,7 @@ from ..io import figures
 from ..io.datasets import read_frame, write_frame
 from ..io.tracking import log_evaluation
 from ..params import Params, load_params
-from ..settings import PROJECT_ROOT, Settings, get_settings
+from ..settings import Settings, find_project_root, get_settings
 from .context import METRICS, MODEL, PREDICTIONS, ROC, RUN, TEST, Paths, load_expectations, read_json, say, write_json
 
 
@@ -40,7 +40,7 @@ def evaluate(params: Params, settings: Settings, paths: Paths) -> dict[str, floa
 
 
 def main() -> None:
-    evaluate(load_params(), get_settings(), Paths(PROJECT_ROOT))
+    evaluate(load_params(), get_settings(), Paths(find_project_root()))
 
 
 if __name__ == "__main__":

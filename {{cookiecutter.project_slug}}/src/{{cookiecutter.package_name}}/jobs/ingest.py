@@ -8,7 +8,7 @@ from ..core.features import column_kind
 from ..core.schema import infer_expectations, tidy_features, tidy_target
 from ..io.datasets import load_source, read_expectations, write_expectations, write_frame
 from ..params import Params, load_params
-from ..settings import PROJECT_ROOT
+from ..settings import find_project_root
 from .context import EXPECTATIONS, RAW, Paths, say
 
 
@@ -38,7 +38,7 @@ def ingest(params: Params, paths: Paths) -> pd.DataFrame:
 
 
 def main() -> None:
-    ingest(load_params(), Paths(PROJECT_ROOT))
+    ingest(load_params(), Paths(find_project_root()))
 
 
 if __name__ == "__main__":

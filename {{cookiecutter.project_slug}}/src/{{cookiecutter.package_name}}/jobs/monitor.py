@@ -132,6 +132,8 @@ def monitor(reference: Reference, sample: WindowSample, window: Window, params: 
         champion_test=champion.test_metrics,
         breaches=[breach for breach in breaches if breach is not None],
         reports=written,
+        n_out_of_range=sample.out_of_range_rows,
+        out_of_range_share=round(sample.out_of_range_rows / sample.rows, 6) if sample.rows else 0.0,
     )
     (out_dir / SUMMARY).write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return summary

@@ -6,7 +6,7 @@ from ..core.metrics import HIGHER_IS_BETTER, check_metric, is_better, score
 from ..io import tracking
 from ..io.datasets import read_frame
 from ..params import Params, load_params
-from ..settings import PROJECT_ROOT, Settings, get_settings
+from ..settings import Settings, find_project_root, get_settings
 from .context import TEST, Paths, load_expectations, say
 
 
@@ -78,7 +78,7 @@ def _decide(
 
 def main() -> int:
     params = load_params()
-    decision = promote(params, get_settings(), Paths(PROJECT_ROOT))
+    decision = promote(params, get_settings(), Paths(find_project_root()))
     metric = params.promote.metric
     champion = "none" if decision.champion is None else f"version {decision.champion}"
     champion_score = "n/a" if decision.champion_score is None else f"{decision.champion_score:.4f}"

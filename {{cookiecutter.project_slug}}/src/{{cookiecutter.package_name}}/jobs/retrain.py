@@ -25,7 +25,7 @@ from ..io.datasets import read_frame, write_frame
 from ..io.lineage import file_md5
 from ..io.prediction_log import iter_feedback
 from ..params import Params, load_params
-from ..settings import PROJECT_ROOT, Settings, get_settings
+from ..settings import Settings, find_project_root, get_settings
 from ..store.database import create_db_engine
 from .context import EXPECTATIONS, RAW, TEST, TRAIN, Paths, load_expectations, say
 from .evaluate import evaluate
@@ -196,7 +196,7 @@ def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | All
 
 
 def main() -> int:
-    result = retrain(load_params(), get_settings(), Paths(PROJECT_ROOT))
+    result = retrain(load_params(), get_settings(), Paths(find_project_root()))
     if result is None:
         say("retrain", "no feedback yet: nothing to learn from (send some with POST /feedback)")
         return 0

@@ -5,7 +5,7 @@ import pandas as pd
 from ..core.splitting import split_frame
 from ..io.datasets import read_frame, write_frame
 from ..params import Params, load_params
-from ..settings import PROJECT_ROOT
+from ..settings import find_project_root
 from .context import RAW, TEST, TRAIN, Paths, load_expectations, say
 
 
@@ -30,7 +30,7 @@ def split(params: Params, paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def main() -> None:
-    split(load_params(), Paths(PROJECT_ROOT))
+    split(load_params(), Paths(find_project_root()))
 
 
 if __name__ == "__main__":

@@ -8,10 +8,10 @@ from ..core.metrics import rounded, score
 from ..core.model import build_pipeline
 from ..core.schema import Expectations
 from ..io.datasets import read_frame
-from ..io.lineage import data_hashes, git_state
+from ..io.lineage import data_hashes, dvc_experiment, git_state
 from ..io.tracking import log_training
 from ..params import Params, load_params
-from ..settings import PROJECT_ROOT, Settings, get_settings
+from ..settings import Settings, find_project_root, get_settings
 from .context import MODEL, RAW, RUN, TEST, TRAIN, Paths, load_expectations, say, write_json
 
 
@@ -37,6 +37,8 @@ def lineage_tags(params: Params, paths: Paths) -> dict[str, str]:
         "lineage.git_commit": commit,
         "lineage.git_dirty": str(dirty).lower(),
         **{f"lineage.data.{name}": md5 for name, md5 in hashes.items()},
+        # Under `dvc exp run` the commit is the experiment's baseline; the name finds it in `dvc exp show`.
+        **({"lineage.dvc_experiment": experiment} if (experiment := dvc_experiment()) else {}),
     }
 
 
@@ -76,7 +78,7 @@ def train(params: Params, settings: Settings, paths: Paths) -> dict[str, str]:
 
 
 def main() -> None:
-    train(load_params(), get_settings(), Paths(PROJECT_ROOT))
+    train(load_params(), get_settings(), Paths(find_project_root()))
 
 
 if __name__ == "__main__":

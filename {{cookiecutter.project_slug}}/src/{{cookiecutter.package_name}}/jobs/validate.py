@@ -5,7 +5,7 @@ import sys
 from ..core.schema import check_expectations
 from ..io.datasets import read_frame
 from ..params import Params, load_params
-from ..settings import PROJECT_ROOT
+from ..settings import find_project_root
 from .context import EXPECTATIONS, RAW, VALIDATION, Paths, load_expectations, say, write_json
 
 HOW_TO_REINFER = (
@@ -25,7 +25,7 @@ def validate(params: Params, paths: Paths) -> list[str]:
 
 
 def main() -> None:
-    violations = validate(load_params(), Paths(PROJECT_ROOT))
+    violations = validate(load_params(), Paths(find_project_root()))
     if violations:
         lines = "\n".join(f"  - {violation}" for violation in violations)
         sys.exit(f"[validate] {len(violations)} expectation(s) not met:\n{lines}\n{HOW_TO_REINFER}")

@@ -21,6 +21,8 @@ from sqlalchemy.types import TypeDecorator, Uuid
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere: same Python values on every dialect.
 JsonType = JSON().with_variant(JSONB(), "postgresql")
+# The same, with Python None stored as SQL NULL rather than JSON null: `IS NULL` then finds it, as a count needs.
+NullableJsonType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -76,7 +78,7 @@ class Prediction(Base):
     prediction: Mapped[Any] = mapped_column(JsonType)
     probabilities: Mapped[dict[str, float] | None] = mapped_column(JsonType)
     # The numeric features outside the model's expected range (scored anyway), or null: monitoring counts them.
-    out_of_range: Mapped[list[str] | None] = mapped_column(JsonType)
+    out_of_range: Mapped[list[str] | None] = mapped_column(NullableJsonType)
 
 
 class Feedback(Base):

@@ -1,0 +1,119 @@
+"""Retraining on feedback: hostile rows are quarantined with their reasons, and never reach the next model."""
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from conftest import CITY, COUNT, NUMBER, byod_frame, make_params
+from {{ cookiecutter.package_name }}.io.datasets import read_frame
+from {{ cookiecutter.package_name }}.jobs import retrain
+from {{ cookiecutter.package_name }}.jobs.context import TRAIN, Paths, load_expectations
+from {{ cookiecutter.package_name }}.jobs.ingest import ingest
+from {{ cookiecutter.package_name }}.jobs.promote import promote
+from {{ cookiecutter.package_name }}.jobs.split import split
+from {{ cookiecutter.package_name }}.jobs.train import train
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.store.database import create_db_engine, upgrade
+from {{ cookiecutter.package_name }}.store.ids import new_ids
+from {{ cookiecutter.package_name }}.store.repository import add_feedback, insert_predictions, record_model_version
+from {{ cookiecutter.package_name }}.store.tables import utcnow
+
+pytestmark = pytest.mark.slow
+TASK = "classification"
+HOSTILE: list[dict[str, Any]] = [
+    {NUMBER: 1e16},
+    {COUNT: -1.7e308},
+    {NUMBER: 3e250, COUNT: 1e300},
+    {CITY: "Atlantis"},
+    {COUNT: None},
+]
+
+
+@pytest.fixture
+def champion(tmp_path: Path, settings: Settings) -> tuple[Paths, Settings]:
+    """A project trained on the bring-your-own CSV, its version promoted, and an empty prediction log."""
+    paths = Paths(tmp_path)
+    (tmp_path / "data" / "external").mkdir(parents=True)
+    byod_frame(TASK).to_csv(paths / "data/external/byod.csv", index=False)
+    params = make_params(TASK)
+    ingest(params, paths)
+    split(params, paths)
+    train(params, settings, paths)
+    promote(params, settings, paths)
+    logged = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'predictions.db'}"})
+    engine = create_db_engine(logged.database_url)
+    upgrade(engine)
+    record_model_version(engine, logged.model_name, "1", None, {})
+    engine.dispose()
+    return paths, logged
+
+
+def log_with_feedback(settings: Settings, records: list[dict[str, Any]], actual: Any) -> None:
+    engine = create_db_engine(settings.database_url)
+    ids = new_ids(len(records))
+    rows = [
+        {
+            "id": prediction_id,
+            "created_at": utcnow(),
+            "model_name": settings.model_name,
+            "model_version": "1",
+            "request_id": None,
+            "features": features,
+            "prediction": actual,
+            "probabilities": None,
+        }
+        for prediction_id, features in zip(ids, records, strict=True)
+    ]
+    insert_predictions(engine, rows)
+    for prediction_id in ids:
+        add_feedback(engine, prediction_id, actual)
+    engine.dispose()
+
+
+def fresh_records(paths: Paths, count: int) -> list[dict[str, Any]]:
+    """Rows like the training data but not in it (shifted ages), as a client would send them."""
+    frame = read_frame(paths / TRAIN, load_expectations(paths)).drop(columns="Target?")
+    frame = frame[frame[NUMBER].notna()].head(count)
+    frame[NUMBER] = frame[NUMBER] + 0.25
+    return [{str(k): (None if pd.isna(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def versions(settings: Settings) -> int:
+    return len(MlflowClient(settings.mlflow_tracking_uri).search_model_versions(f"name = '{settings.model_name}'"))
+
+
+def test_hostile_feedback_is_quarantined_and_the_rest_is_trained_on(champion: tuple[Paths, Settings]) -> None:
+    paths, settings = champion
+    good = fresh_records(paths, 20)
+    log_with_feedback(settings, good, "churned")
+    log_with_feedback(settings, [good[0] | changes for changes in HOSTILE], "stayed")
+    result = retrain.retrain(make_params(TASK), settings, paths)
+    assert isinstance(result, retrain.Retrained)
+    assert (result.exported, result.quarantined, result.added) == (25, 5, 20)
+    quarantine = pd.read_csv(paths / retrain.QUARANTINE)
+    assert len(quarantine) == 5
+    assert quarantine["reason"].str.contains("outside its allowed range").sum() == 3
+    assert quarantine["reason"].str.contains("'home city' = 'Atlantis'").sum() == 1
+    assert len(pd.read_csv(paths / retrain.FEEDBACK)) == 20
+    trained_on = pd.read_csv(paths / retrain.TRAIN_WITH_FEEDBACK)
+    assert trained_on[COUNT].abs().max() < 100
+    run = MlflowClient(settings.mlflow_tracking_uri).get_run(
+        str(MlflowClient(settings.mlflow_tracking_uri).get_model_version(settings.model_name, result.version).run_id)
+    )
+    assert run.data.tags["retrain.feedback_rows_quarantined"] == "5"
+
+
+def test_with_only_hostile_feedback_retrain_stops_before_the_registry(champion: tuple[Paths, Settings]) -> None:
+    paths, settings = champion
+    record = fresh_records(paths, 1)[0]
+    log_with_feedback(settings, [record | changes for changes in HOSTILE], "stayed")
+    before = versions(settings)
+    result = retrain.retrain(make_params(TASK), settings, paths)
+    assert isinstance(result, retrain.AllQuarantined)
+    assert "all 5 feedback rows were quarantined" in result.message
+    assert len(pd.read_csv(paths / retrain.QUARANTINE)) == 5
+    assert not (paths / retrain.FEEDBACK).exists()
+    assert versions(settings) == before
