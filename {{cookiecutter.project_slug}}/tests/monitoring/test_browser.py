@@ -17,7 +17,7 @@ from {{ cookiecutter.package_name }}.service.app import create_app
 
 from .conftest import Loop
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.posix]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

@@ -69,6 +69,7 @@ def wait_until_ready(base: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.posix
 def test_metrics_of_two_workers_add_up(tracking_uri: str, tmp_path: Path) -> None:
     port = free_port()
     command = [sys.executable, "-m", PACKAGE, "serve", "--port", str(port), "--workers", "2"]
@@ -106,6 +107,7 @@ def test_metrics_of_two_workers_add_up(tracking_uri: str, tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
+@pytest.mark.posix
 def test_sigkill_under_load_loses_no_acknowledged_prediction_or_feedback(tracking_uri: str, tmp_path: Path) -> None:
     database, port = tmp_path / "killed.db", free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", f"{PACKAGE}.service.app:create_app", "--port", str(port)]
