@@ -14,7 +14,7 @@ import numpy as np
 from ..core.quarantine import Range, out_of_range
 from ..settings import Settings
 from .fastpath import Transform, frame_of, verified_transform
-from .unscorable import Unscorable, estimator_columns, explain, non_finite_outputs, non_finite_rows
+from .unscorable import Unscorable, estimator_columns, explain, infinite_rows, non_finite_outputs, take
 
 Label = str | int | float
 # `models:/<name>@<alias>` or `models:/<name>/<version>`.
@@ -72,10 +72,12 @@ class ServedModel:
         if self.fast_transform is not None:
             return self.fast_transform(records)
         frame = frame_of(records, {f.name: f.type for f in self.features})
-        return self.pipeline[:-1].transform(frame)
+        # What Pipeline.predict does before its last step; a bare estimator takes the frame itself.
+        return self.pipeline[:-1].transform(frame) if len(getattr(self.pipeline, "steps", [])) > 1 else frame
 
     def _outputs(self, inputs: Any) -> Any:
-        estimator = self.pipeline.steps[-1][1]
+        steps = getattr(self.pipeline, "steps", None)
+        estimator = steps[-1][1] if steps else self.pipeline
         return estimator.predict(inputs) if self.task == "regression" else estimator.predict_proba(inputs)
 
     def _answer(self, outputs: Any) -> list[Output]:
@@ -99,12 +101,12 @@ class ServedModel:
         # Overflow is expected from hostile input and handled row by row below: numpy need not warn about it.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             inputs = self._inputs(records)
-            bad = non_finite_rows(inputs)
+            bad = infinite_rows(inputs)
             good = np.flatnonzero(~bad)
             # The usual case, every row finite, stays one call on the matrix as it is.
-            outputs = self._outputs(inputs if len(good) == len(records) else inputs[good]) if len(good) else None
+            outputs = self._outputs(inputs if len(good) == len(records) else take(inputs, good)) if len(good) else None
         results: list[Output | Unscorable] = [
-            explain(record, inputs[i], self.columns, self.ranges, "scaling")
+            explain(record, take(inputs, i), self.columns, self.ranges, "scaling")
             for i, record in enumerate(records)
             if bad[i]
         ]
@@ -113,7 +115,7 @@ class ServedModel:
         answers: list[Output | Unscorable] = list(self._answer(outputs))
         for position in np.flatnonzero(non_finite_outputs(outputs)).tolist():
             i = int(good[position])
-            answers[position] = explain(records[i], inputs[i], self.columns, self.ranges, "output")
+            answers[position] = explain(records[i], take(inputs, i), self.columns, self.ranges, "output")
         if not bad.any():
             return answers
         # Back in request order: each refused record where it was, the answers of the others in between.

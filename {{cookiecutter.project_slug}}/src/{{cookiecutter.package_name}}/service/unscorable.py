@@ -2,8 +2,9 @@
 
 JSON allows numbers up to about 1.8e308, and the model's scaling can turn a finite one into infinity; the final
 estimator then refuses the whole matrix, and every request batched with that record would fail. So the batch's
-transformed matrix is checked first (one vectorised pass), only finite rows are scored, and each refused record is
-answered with the feature at fault and the range the model expects.
+transformed matrix is checked first (one vectorised pass), only the rows without an infinity are scored, and each
+refused record is answered with the feature at fault and the range the model expects. An output that is not a finite
+number (a linear model's sum of huge values) refuses its record the same way.
 """
 
 from collections.abc import Mapping, Sequence
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
@@ -27,14 +29,29 @@ class Unscorable:
     message: str
 
 
-def non_finite_rows(matrix: Any) -> np.ndarray:
-    """Per row of the final estimator's input (dense or sparse), whether it holds an infinity or a NaN."""
+def infinite_rows(matrix: Any) -> np.ndarray:
+    """Per row of the final estimator's input (dense, sparse or a DataFrame), whether it holds an infinity.
+
+    Only infinities: overflow makes them, while a NaN may be legitimate input (some estimators handle it).
+    """
     if scipy.sparse.issparse(matrix):
         coo = matrix.tocoo()
         bad = np.zeros(coo.shape[0], dtype=bool)
-        bad[coo.row[~np.isfinite(coo.data)]] = True
+        bad[coo.row[np.isinf(coo.data)]] = True
         return bad
-    return np.asarray(~np.isfinite(np.asarray(matrix, dtype=np.float64)).all(axis=1))
+    if isinstance(matrix, pd.DataFrame):
+        matrix = matrix.select_dtypes("number")  # a pipeline without preprocessing gets the frame, text and all
+    values = np.asarray(matrix)
+    if values.dtype.kind not in "fiub":
+        # Text passed through with numbers (object dtype): only its floats can be infinite.
+        values = np.frompyfunc(lambda value: isinstance(value, float) and np.isinf(value), 1, 1)(values)
+        return np.asarray(values.astype(bool).any(axis=1))
+    return np.asarray(np.isinf(values).any(axis=1))
+
+
+def take(matrix: Any, rows: Any) -> Any:
+    """These rows of the estimator's input, whatever its kind (an array, a sparse matrix, a DataFrame)."""
+    return matrix.iloc[rows] if isinstance(matrix, pd.DataFrame) else matrix[rows]
 
 
 def non_finite_outputs(outputs: Any) -> np.ndarray:
@@ -81,8 +98,10 @@ def explain(
     record: Mapping[str, Any], row: Any, columns: Sequence[str | None], ranges: Mapping[str, Range], stage: str
 ) -> Unscorable:
     """The refusal of one record, naming the feature and the range it was expected in, when known."""
-    dense = np.asarray(row.toarray() if scipy.sparse.issparse(row) else row, dtype=np.float64).ravel()
-    feature = culprit(dense, columns)
+    feature = None
+    if columns:  # known only for a Pipeline(ColumnTransformer, estimator), whose output is numbers
+        dense = row.toarray() if scipy.sparse.issparse(row) else row
+        feature = culprit(np.asarray(dense, dtype=np.float64).ravel(), columns)
     if feature is None:
         return Unscorable(None, None, f"the model cannot score this record: its {stage} is not a finite number")
     value = record.get(feature)
