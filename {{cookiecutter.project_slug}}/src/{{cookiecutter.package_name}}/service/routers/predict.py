@@ -39,8 +39,7 @@ def predict_and_log(model: ServedModel, engine: Engine, items: list[Item], whole
     `whole` (one batch request): when any record is unscorable, nothing is logged and only the refusals count.
     """
     outputs = model.predict([features for features, _ in items])
-    refused = [isinstance(output, Unscorable) for output in outputs]
-    if whole and any(refused):
+    if whole and any(isinstance(output, Unscorable) for output in outputs):
         return [output if isinstance(output, Unscorable) else NOT_SCORED for output in outputs]
     scored = [(item, output) for item, output in zip(items, outputs, strict=True) if not isinstance(output, Unscorable)]
     now = utcnow()
