@@ -10,6 +10,7 @@ from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
 
 from hooks import pre_gen_project
+from tests.checks import ruff
 from tests.options import OPTIONS, TEMPLATE, template_options
 
 TYPED_NAMES = {
@@ -56,6 +57,10 @@ def test_typed_name_bakes_into_a_valid_slug_and_package(tmp_path, project_name, 
     assert project.name == slug
     assert (project / "src" / slug / "__init__.py").is_file()
     assert f'name = "{slug}"' in (project / "pyproject.toml").read_text(encoding="utf-8")
+    # Import order depends on the package's name ("churn_predictor_v2" sorts before the tests' "conftest"): lint it.
+    for command in (("check",), ("format", "--check")):
+        linted = ruff(project, *command)
+        assert linted.returncode == 0, linted.stdout + linted.stderr
     # The hook suggests names by the same rule, so a refused slug points at what the default would have been.
     assert pre_gen_project.derived_name(project_name) == slug
 

@@ -5,7 +5,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import CODE, byod_frame
 from {{ cookiecutter.package_name }}.core.schema import infer_expectations, tidy_features, tidy_target
 from {{ cookiecutter.package_name }}.io.datasets import (
     load_source,
@@ -14,6 +13,8 @@ from {{ cookiecutter.package_name }}.io.datasets import (
     write_expectations,
     write_frame,
 )
+
+from conftest import CODE, byod_frame
 
 TARGET = "Target?"
 

@@ -8,7 +8,6 @@ import mlflow
 import pandas as pd
 import pytest
 
-from conftest import CITY, CODE, NUMBER, byod_frame, make_params
 from {{ cookiecutter.package_name }}.io import tracking
 from {{ cookiecutter.package_name }}.jobs.context import EXPECTATIONS, METRICS, PREDICTIONS, ROC, TEST, TRAIN, Paths
 from {{ cookiecutter.package_name }}.jobs.evaluate import evaluate
@@ -19,6 +18,8 @@ from {{ cookiecutter.package_name }}.jobs.train import train
 from {{ cookiecutter.package_name }}.jobs.validate import validate
 from {{ cookiecutter.package_name }}.params import Task
 from {{ cookiecutter.package_name }}.settings import Settings
+
+from conftest import CITY, CODE, NUMBER, byod_frame, make_params
 
 # A model that can barely learn, to produce a version that must not become champion.
 WEAK: dict[str, dict[str, Any]] = {

@@ -4,11 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import CITY, CODE, COUNT, NUMBER, byod_frame
 from {{ cookiecutter.package_name }}.core.features import Kind
 from {{ cookiecutter.package_name }}.core.model import FAMILIES, build_pipeline
 from {{ cookiecutter.package_name }}.core.schema import tidy_features, tidy_target
 from {{ cookiecutter.package_name }}.params import Task
+
+from conftest import CITY, CODE, COUNT, NUMBER, byod_frame
 
 KINDS: dict[str, Kind] = {NUMBER: "numeric", COUNT: "numeric", CITY: "categorical", CODE: "categorical"}
 TARGET = "Target?"

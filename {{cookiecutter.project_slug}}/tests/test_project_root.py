@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import byod_frame
 from {{ cookiecutter.package_name }}.jobs import ingest
 from {{ cookiecutter.package_name }}.jobs.context import RAW
 from {{ cookiecutter.package_name }}.params import load_params, params_file
@@ -17,6 +16,8 @@ from {{ cookiecutter.package_name }}.settings import (
     find_state_root,
     get_settings,
 )
+
+from conftest import byod_frame
 
 
 @pytest.fixture

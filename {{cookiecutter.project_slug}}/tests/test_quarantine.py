@@ -6,9 +6,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from conftest import CITY, CODE, COUNT, NUMBER, byod_frame
 from {{ cookiecutter.package_name }}.core.quarantine import out_of_range, row_problems
 from {{ cookiecutter.package_name }}.core.schema import Expectations, infer_expectations, tidy_features, tidy_target
+
+from conftest import CITY, CODE, COUNT, NUMBER, byod_frame
 
 TARGET = "Target?"
 

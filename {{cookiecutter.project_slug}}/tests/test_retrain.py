@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from conftest import CITY, COUNT, NUMBER, byod_frame, make_params
 from {{ cookiecutter.package_name }}.io.datasets import read_frame
 from {{ cookiecutter.package_name }}.jobs import retrain
 from {{ cookiecutter.package_name }}.jobs.context import TRAIN, Paths, load_expectations
@@ -20,6 +19,8 @@ from {{ cookiecutter.package_name }}.store.database import create_db_engine, upg
 from {{ cookiecutter.package_name }}.store.ids import new_ids
 from {{ cookiecutter.package_name }}.store.repository import add_feedback, insert_predictions, record_model_version
 from {{ cookiecutter.package_name }}.store.tables import utcnow
+
+from conftest import CITY, COUNT, NUMBER, byod_frame, make_params
 
 pytestmark = pytest.mark.slow
 TASK = "classification"

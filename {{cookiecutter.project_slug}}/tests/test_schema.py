@@ -3,8 +3,9 @@
 import pandas as pd
 import pytest
 
-from conftest import CITY, CODE, COUNT, NUMBER, byod_frame
 from {{ cookiecutter.package_name }}.core.schema import check_expectations, infer_expectations, tidy_features, tidy_target
+
+from conftest import CITY, CODE, COUNT, NUMBER, byod_frame
 
 TARGET = "Target?"
 
