@@ -63,8 +63,13 @@ class Settings(BaseSettings):
     max_batch_size: int = 1000
     microbatch_max_size: int = 64
     microbatch_wait_ms: float = 2.0
+    # `plain`: the reference path a learner reads (docs/serving.md); `fast`: the same answers with service/fast/.
+    serving_mode: Literal["fast", "plain"] = "fast"
     # `monitor` writes a folder per run here and copies the newest to latest/, which the service serves.
     monitoring_dir: Path = Field(default_factory=lambda: _state_path("reports", "monitoring"))
+    # A breach POSTs one message here (`slack`: Slack's incoming-webhook shape); the URL is a secret, never logged.
+    alert_webhook_url: SecretStr | None = None
+    alert_format: Literal["json", "slack"] = "json"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":

@@ -4,6 +4,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import PurePath
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -189,3 +190,38 @@ def render_summary(summary: Summary) -> str:
     lines += [f"  BREACH     {breach.message}" for breach in summary.breaches] or ["  breaches   none"]
     lines.append(f"  report     {summary.reports.get('html', '')}")
     return "\n".join(lines)
+
+
+class HistoryEntry(BaseModel):
+    """One line of reports/monitoring/history.jsonl: a run's headline figures, for a trend across runs."""
+
+    created_at: datetime
+    model_version: str
+    window: str
+    drift_share: float
+    drift_detected: bool
+    quality_metric: str
+    quality_value: float | None
+    n_current: int
+    n_labeled: int
+    breaches: list[str]
+    out_of_range_share: float
+    run_dir: str
+
+
+def history_entry(summary: Summary) -> HistoryEntry:
+    return HistoryEntry(
+        created_at=summary.created_at,
+        model_version=summary.model_version,
+        window=str(summary.window.get("description", "")),
+        drift_share=summary.drift_share,
+        drift_detected=summary.drift_detected,
+        quality_metric=summary.quality_metric,
+        quality_value=summary.quality.get(summary.quality_metric),
+        n_current=summary.n_current,
+        n_labeled=summary.n_labeled,
+        breaches=[breach.check for breach in summary.breaches],
+        out_of_range_share=summary.out_of_range_share,
+        # The run's folder name (its UTC time) under the monitoring dir: where its reports are kept.
+        run_dir=PurePath(summary.reports["html"]).parent.name if "html" in summary.reports else "",
+    )

@@ -1,23 +1,41 @@
 """Compare the predictions logged in a window with the champion's training data and its test quality (Evidently)."""
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from evidently.core.report import Snapshot
 
 from ..core import reports
+from ..core.alerts import render_alert
 from ..core.features import coerce_features
 from ..core.metrics import classification_metrics, regression_metrics, rounded
-from ..core.monitoring import Summary, Window, drift_breach, quality_breach, render_summary, since_window
+from ..core.model_card import CARD, monitoring_status, with_monitoring
+from ..core.monitoring import (
+    Summary,
+    Window,
+    drift_breach,
+    history_entry,
+    quality_breach,
+    render_summary,
+    since_window,
+)
+from ..io import card_store
+from ..io.alerts import post_alert
+from ..io.evidently_workspace import record_run
+from ..io.monitoring_history import append_history
 from ..io.monitoring_reports import QUALITY, REPORT, SUMMARY, new_run_dir, publish
 from ..io.prediction_log import Scope, WindowSample, read_window, start_of_last
 from ..io.reference import Champion, load_champion, read_split, with_predictions
 from ..params import Params, load_params
 from ..settings import Settings, get_settings
 from ..store.database import create_db_engine
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,8 +87,21 @@ def quality_of(champion: Champion, labeled: pd.DataFrame) -> dict[str, float]:
     return rounded(found)
 
 
+@dataclass(frozen=True)
+class Monitored:
+    """A run's summary and the Evidently snapshots behind it (drift; quality with feedback), for the workspace."""
+
+    summary: Summary
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+
+
 def monitor(reference: Reference, sample: WindowSample, window: Window, params: Params, out_dir: Path) -> Summary:
     """Run the reports on the window, write report.html (+ quality.html with feedback) and summary.json."""
+    return run_reports(reference, sample, window, params, out_dir).summary
+
+
+def run_reports(reference: Reference, sample: WindowSample, window: Window, params: Params, out_dir: Path) -> Monitored:
+    """monitor(), keeping the snapshots."""
     champion, monitor_params = reference.champion, params.monitor
     current = current_frame(champion, sample.current)
     drift_snapshot = reports.drift_report(
@@ -78,7 +109,9 @@ def monitor(reference: Reference, sample: WindowSample, window: Window, params: 
     )
     drift = reports.read_drift(reports.results(drift_snapshot))
     title = f"{champion.name} v{champion.version}: {window.description}"
-    (out_dir / REPORT).write_text(reports.titled(drift_snapshot.get_html_str(as_iframe=False), f"Drift: {title}"))
+    drift_html = reports.titled(drift_snapshot.get_html_str(as_iframe=False), f"Drift: {title}")
+    (out_dir / REPORT).write_text(drift_html, encoding="utf-8")
+    snapshots = {"drift": drift_snapshot}
     labeled = current_frame(champion, sample.labeled)
     written = {"html": str(out_dir / REPORT)}
     if not labeled.empty:
@@ -86,7 +119,8 @@ def monitor(reference: Reference, sample: WindowSample, window: Window, params: 
             reference.test.rename(columns={champion.target: reports.ACTUAL}), labeled, champion.task, champion.classes
         )
         html = reports.titled(quality_snapshot.get_html_str(as_iframe=False), f"Quality: {title}")
-        (out_dir / QUALITY).write_text(html)
+        (out_dir / QUALITY).write_text(html, encoding="utf-8")
+        snapshots["quality"] = quality_snapshot
         written["quality_html"] = str(out_dir / QUALITY)
     quality = quality_of(champion, labeled)
     metric = params.promote.metric
@@ -136,7 +170,7 @@ def monitor(reference: Reference, sample: WindowSample, window: Window, params: 
         out_of_range_share=round(sample.out_of_range_rows / sample.rows, 6) if sample.rows else 0.0,
     )
     (out_dir / SUMMARY).write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    return summary
+    return Monitored(summary, snapshots)
 
 
 def resolve_window(settings: Settings, champion: Champion, last: int | None, since: str | None) -> Window:
@@ -162,9 +196,34 @@ def run(settings: Settings, params: Params, last: int | None = None, since: str 
         print(f"No predictions of {champion.name} v{champion.version} in the window ({window.description}).")
         return None
     root = settings.monitoring_dir
-    summary = monitor(reference, sample, window, params, new_run_dir(root, window.end))
-    publish(Path(summary.reports["html"]).parent, root)
+    monitored = run_reports(reference, sample, window, params, new_run_dir(root, window.end))
+    summary = monitored.summary
+    latest = publish(Path(summary.reports["html"]).parent, root)
+    # The report is published: what follows records and tells, and none of it can lose the report.
+    append_history(root, history_entry(summary))
+    record_run(root, champion.name, summary.quality_metric, monitored.snapshots)
+    refresh_card(settings, champion, summary, latest)
+    if summary.breached and settings.alert_webhook_url is not None:
+        links = {
+            "report": str(latest / REPORT),
+            "summary": str(latest / SUMMARY),
+            "run": str(Path(summary.reports["html"]).parent),
+        }
+        if (latest / QUALITY).is_file():
+            links["quality"] = str(latest / QUALITY)
+        post_alert(settings.alert_webhook_url, render_alert(summary, links, settings.alert_format))
     return summary
+
+
+def refresh_card(settings: Settings, champion: Champion, summary: Summary, latest: Path) -> Path | None:
+    """The champion's model card with this run's status: to latest/MODEL_CARD.md and back to the version's run."""
+    card = card_store.fetch_card(settings, champion.run_id)
+    if card is None:
+        logger.warning("%s v%s has no %s in its run: retrain it to get one", champion.name, champion.version, CARD)
+        return None
+    updated = with_monitoring(card, monitoring_status(summary))
+    card_store.log_card(settings, champion.run_id, updated)
+    return card_store.write_card(latest / CARD, updated)
 
 
 def main(last: int | None = None, since: str | None = None, fail: bool = True, retrain_on_breach: bool = False) -> int:
