@@ -1,9 +1,12 @@
-"""Load-test the service against a bare FastAPI app and `mlflow models serve` on the same champion (`make bench`).
+"""Load-test both serving modes against a bare FastAPI app and `mlflow models serve` on the same champion.
+
+`make bench` runs it. The service runs twice, SERVING_MODE=fast and SERVING_MODE=plain, side by side, so that the
+ratios show what the fast mode's pieces buy (docs/performance.md keeps the measured figures).
 
 Each server runs on 127.0.0.1 with one worker; each is loaded by the same client (wrk when it is on the PATH,
 otherwise a bounded asyncio httpx generator): N connections for a fixed duration, single records then batches of
-100. It prints req/s, p50 and p99 latency, the ratios service/bare and service/mlflow, and the service worker's
-memory. The service logs every prediction, to a throwaway SQLite file so the project's own log stays clean.
+100. It prints req/s, p50 and p99 latency, the ratios service/bare and service/mlflow of each mode, and each
+mode's worker memory. The service logs every prediction to a throwaway SQLite file: the project's own log stays clean.
 Needs a champion in the registry (`make pipeline`); MLFLOW_TRACKING_URI and MODEL_URI are read as the service does.
 """
 
@@ -172,16 +175,19 @@ def main() -> None:
         # `mlflow models serve` runs `uvicorn` by name: the venv's bin must come first on the PATH, activated or not.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    ports = {"service": free_port(), "bare": free_port(), "mlflow": free_port()}
+    modes = ("fast", "plain")
+    ports = {"fast": free_port(), "plain": free_port(), "bare": free_port(), "mlflow": free_port()}
     uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--workers", "1"]
     servers: dict[str, subprocess.Popen[bytes]] = {}
     results: dict[tuple[str, str], dict[str, float]] = {}
+    memory: dict[str, tuple[float, float]] = {}
     try:
-        servers["service"] = start(
-            [*uvicorn, "--port", str(ports["service"]), "--factory", f"{PACKAGE}.service.app:create_app"],
-            env,
-            f"http://127.0.0.1:{ports['service']}/ready",
-        )
+        for mode in modes:
+            servers[mode] = start(
+                [*uvicorn, "--port", str(ports[mode]), "--factory", f"{PACKAGE}.service.app:create_app"],
+                env | {"SERVING_MODE": mode, "DATABASE_URL": f"sqlite:///{workdir / f'{mode}.db'}"},
+                f"http://127.0.0.1:{ports[mode]}/ready",
+            )
         servers["bare"] = start(
             [
                 *uvicorn,
@@ -213,7 +219,7 @@ def main() -> None:
                 env,
                 f"http://127.0.0.1:{ports['mlflow']}/ping",
             )
-        record = sample_record(f"http://127.0.0.1:{ports['service']}")
+        record = sample_record(f"http://127.0.0.1:{ports['fast']}")
         bodies = {
             "single": {"service": record, "mlflow": {"dataframe_records": [record]}},
             f"batch{args.batch}": {
@@ -231,7 +237,7 @@ def main() -> None:
                 results[(scenario, name)] = load(
                     f"http://127.0.0.1:{ports[name]}{path}", body, args.connections, args.duration
                 )
-        rss, peak = rss_mb(servers["service"].pid)
+        memory = {mode: rss_mb(servers[mode].pid) for mode in modes}
     finally:
         for process in servers.values():
             stop(process)
@@ -248,12 +254,15 @@ def main() -> None:
         print(f"{scenario:<10} {name:<8} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>7.0f}")
     print()
     for scenario in bodies:
-        service = results[(scenario, "service")]["rps"]
-        line = f"{scenario:<10} service/bare = {service / results[(scenario, 'bare')]['rps']:.2f}"
-        if (scenario, "mlflow") in results:
-            line += f"   service/mlflow = {service / results[(scenario, 'mlflow')]['rps']:.1f}"
-        print(line)
-    print(f"\nservice worker memory: {rss:.0f} MB resident, {peak:.0f} MB peak")
+        for mode in modes:
+            service = results[(scenario, mode)]["rps"]
+            line = f"{scenario:<10} service/bare = {service / results[(scenario, 'bare')]['rps']:.2f}"
+            if (scenario, "mlflow") in results:
+                line += f"   service/mlflow = {service / results[(scenario, 'mlflow')]['rps']:.1f}"
+            print(f"{line}   ({mode})")
+    print()
+    for mode, (rss, peak) in memory.items():
+        print(f"{mode} worker memory: {rss:.0f} MB resident, {peak:.0f} MB peak")
 
 
 if __name__ == "__main__":

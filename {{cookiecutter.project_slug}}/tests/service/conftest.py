@@ -23,7 +23,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from {{ cookiecutter.package_name }}.params import load_params
 from {{ cookiecutter.package_name }}.service.app import create_app
-from {{ cookiecutter.package_name }}.service.model import load_served_model
+from {{ cookiecutter.package_name }}.service.served_model import load_served_model
 from {{ cookiecutter.package_name }}.settings import Settings
 
 # Column names with spaces and punctuation, as a bring-your-own CSV may have.
@@ -129,14 +129,22 @@ def make_settings(tracking_uri: str, database: Path, task: str = TASK, **overrid
     return Settings(_env_file=None, **(values | overrides))
 
 
+@pytest.fixture(autouse=True, params=["fast", "plain"])
+def serving_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every service test runs in both modes: the settings (and the processes tests start) read SERVING_MODE."""
+    mode: str = request.param
+    monkeypatch.setenv("SERVING_MODE", mode)
+    return mode
+
+
 @pytest.fixture
 def settings(tracking_uri: str, tmp_path: Path) -> Settings:
     return make_settings(tracking_uri, tmp_path / "predictions.db")
 
 
 def serving_app(settings: Settings) -> FastAPI:
-    """The real app, fetching the model in this process, where MLflow is imported already: the child process that the
-    service uses instead costs seconds per start (test_process.py runs the service with it)."""
+    """The real app, fetching the model in this process, where MLflow is imported already: the child process that fast
+    mode uses instead costs seconds per start (test_process.py runs the service with it)."""
     return create_app(settings, model_loader=load_served_model)
 
 

@@ -21,13 +21,25 @@ EXAMPLES = 30
 
 
 @pytest.fixture(scope="module")
-def api_schema(fragile_uri: str, tmp_path_factory: pytest.TempPathFactory) -> OpenApiSchema:
+def schemas_by_mode() -> dict[str, OpenApiSchema]:
+    """One app per serving mode for the whole module: its start is the slow part."""
+    return {}
+
+
+@pytest.fixture
+def api_schema(
+    fragile_uri: str, tmp_path_factory: pytest.TempPathFactory, serving_mode: str, schemas_by_mode: dict[str, Any]
+) -> OpenApiSchema:
     """The schema the service publishes, read from the app in-process (schemathesis runs its lifespan).
 
     The model is the one with a tiny-scale feature, so that the fuzzer's huge numbers overflow its scaling.
     """
-    app = serving_app(fragile_settings(fragile_uri, tmp_path_factory.mktemp("fuzz") / "predictions.db"))
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
+    if serving_mode not in schemas_by_mode:
+        database = tmp_path_factory.mktemp("fuzz") / "predictions.db"
+        app = serving_app(fragile_settings(fragile_uri, database))
+        schemas_by_mode[serving_mode] = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema: OpenApiSchema = schemas_by_mode[serving_mode]
+    return schema
 
 
 # Positive cases fit the schema (the service must answer them), negative ones break it (a 4xx, never a 5xx).

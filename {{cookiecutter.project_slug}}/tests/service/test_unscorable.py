@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 
-from {{ cookiecutter.package_name }}.service.model import Output, ServedModel, load_served_model
+from {{ cookiecutter.package_name }}.service.fast.numpy_path import NumpyServedModel, with_numpy_path
 from {{ cookiecutter.package_name }}.service.routers.predict import predict_and_log
+from {{ cookiecutter.package_name }}.service.served_model import Output, ServedModel, load_served_model
 from {{ cookiecutter.package_name }}.service.unscorable import Unscorable
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.store.database import create_db_engine, upgrade
@@ -88,16 +88,17 @@ def fragile_model(fragile_uri: str, tmp_path_factory: pytest.TempPathFactory) ->
     return load_served_model(fragile_settings(fragile_uri, tmp_path_factory.mktemp("m") / "m.db"))
 
 
-def test_fast_path_and_pipeline_isolate_the_same_records_alike(fragile_model: ServedModel) -> None:
-    assert fragile_model.fast_transform is not None
+def test_numpy_path_and_dataframe_isolate_the_same_records_alike(fragile_model: ServedModel) -> None:
+    numpy_model = with_numpy_path(fragile_model)
+    assert isinstance(numpy_model, NumpyServedModel)
     records = [dose(0.001), dose(HUGE), dose(None), dose(-HUGE, colour=None), dose(0.0015, colour="never seen")]
-    fast, plain = fragile_model.predict(records), replace(fragile_model, fast_transform=None).predict(records)
+    fast, plain = numpy_model.predict(records), fragile_model.predict(records)
     assert [type(output) for output in fast] == [type(output) for output in plain]
     assert [isinstance(output, Unscorable) for output in fast] == [False, True, False, True, False]
     assert [o.feature for o in fast if isinstance(o, Unscorable)] == [DOSE, DOSE]
     scored = [(f, p) for f, p in zip(fast, plain, strict=True) if isinstance(f, Output) and isinstance(p, Output)]
     assert [f.prediction for f, _ in scored] == pytest.approx([p.prediction for _, p in scored])
-    alone = fragile_model.predict([records[0]])[0]
+    alone = numpy_model.predict([records[0]])[0]
     assert isinstance(alone, Output)
     assert alone.prediction == pytest.approx(scored[0][0].prediction)
 

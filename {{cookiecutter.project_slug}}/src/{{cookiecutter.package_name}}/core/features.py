@@ -63,7 +63,7 @@ def parse_numbers(text: pd.DataFrame) -> pd.DataFrame:
 def to_numbers(values: Any) -> np.ndarray:
     """A 2-D float64 array of a numeric column group; None and text that is not a number become NaN."""
     if isinstance(values, np.ndarray) and values.dtype == np.float64:
-        # Already numbers (the service's array path): a DataFrame round trip would cost more than the model.
+        # Already numbers: there is nothing to coerce, and a DataFrame round trip would only copy them.
         return values
     frame = values if isinstance(values, pd.DataFrame) else pd.DataFrame(values)
     if not all(pd.api.types.is_float_dtype(dtype) for dtype in frame.dtypes):

@@ -11,8 +11,8 @@ import pandas as pd
 from mlflow import MlflowClient
 
 from ..core.features import Kind, as_text
+from ..core.model_uri import parse_model_uri
 from ..params import Task
-from ..service.model import parse_model_uri
 from ..settings import Settings
 from .lineage import file_md5
 

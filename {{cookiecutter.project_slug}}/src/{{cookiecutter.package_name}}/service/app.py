@@ -2,45 +2,41 @@
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from functools import partial
 
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import Engine
 
 from .. import __version__
 from ..settings import Settings, get_settings
 from ..store.database import checkpoint, create_db_engine, upgrade
 from ..store.repository import record_model_version
-from .batching import MicroBatcher
+from . import fast
+from .api_schemas import build_schemas
 from .deps import ServiceState
 from .errors import validation_error_handler
-from .loader import load_in_child_process
 from .logs import configure_logging
-from .metrics import ServiceMetrics
 from .middleware import ApiKeyMiddleware, BodySizeLimitMiddleware, RequestContextMiddleware
-from .model import ServedModel
 from .openapi import install_openapi, public_paths
-from .routers import feedback, health, metrics, model, monitoring
-from .routers.predict import build_predict_router, build_unavailable_router, predict_and_log
-from .schemas import build_schemas
+from .prometheus import UNMEASURED, ServiceMetrics
+from .routers import feedback, health, latest_report, model_info, scrape
+from .routers.predict import build_predict_router, build_unavailable_router
+from .served_model import ServedModel, load_served_model
 
 logger = logging.getLogger("service")
 ModelLoader = Callable[[Settings], ServedModel]
-# Probes and scrapes are left out of the HTTP metrics: their steady beat would drown the real traffic.
-UNMEASURED = frozenset({"/metrics", "/health", "/ready"})
 CHECKPOINT_INTERVAL_S = 1.0
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Migrate the prediction log, load the model, build the schemas from its signature, start the batcher."""
+    """Migrate the prediction log, load the model, build the schemas from its signature, add the predict routes."""
     settings: Settings = app.state.settings
     load_model: ModelLoader = app.state.model_loader
     engine = create_db_engine(settings.database_url, background_checkpoints=True)
@@ -61,32 +57,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await anyio.to_thread.run_sync(
                 record_model_version, engine, served.name, served.version, served.run_id, served.lineage
             )
-            state.schemas = build_schemas(served, settings.max_batch_size)
-            process = partial(predict_and_log, served, engine)
-            # A batch's insert into a local SQLite file is a short write: the batch runs on the event loop (see
-            # MicroBatcher). A server database is a network round trip, which a thread waits for instead.
-            in_thread = engine.dialect.name != "sqlite"
-            state.batcher = await stack.enter_async_context(
-                MicroBatcher(process, settings.microbatch_max_size, settings.microbatch_wait_ms, in_thread)
-            )
             # Added now because the request schema comes from the model; /docs is generated after start-up.
-            counters = state.metrics.for_version(served.version)
-            existing = len(app.router.routes)
-            app.include_router(build_predict_router(state.schemas, settings.max_batch_size, counters))
-            # The hot routes first: every request is matched against the routes in order.
-            # Whatever include_router appended (one entry or one per route, by FastAPI version) moves to the front.
-            added = app.router.routes[existing:]
-            app.router.routes[:] = [*added, *app.router.routes[:existing]]
-            logger.info("model loaded", extra={"fields": {"model": served.name, "version": served.version}})
+            state.schemas = build_schemas(served, settings.max_batch_size)
+            if settings.serving_mode == "fast":
+                await fast.start_fast_serving(app, state, stack)
+            else:
+                app.include_router(build_predict_router(state.schemas, settings.max_batch_size))
+            fields = {"model": served.name, "version": served.version, "serving_mode": settings.serving_mode}
+            logger.info("model loaded", extra={"fields": fields})
         app.state.service = state
-        # Everything loaded so far (libraries, the model) lives as long as the process: moving it out of the cyclic
-        # garbage collector's generations spares each collection from scanning it, which costs throughput otherwise.
-        gc.freeze()
         try:
             yield
         finally:
             app.state.service = None
-            gc.unfreeze()
     engine.dispose()
 
 
@@ -115,13 +98,14 @@ async def periodic_checkpoints(engine: Engine) -> AsyncIterator[None]:
             await task
 
 
-def create_app(settings: Settings | None = None, model_loader: ModelLoader = load_in_child_process) -> FastAPI:
+def create_app(settings: Settings | None = None, model_loader: ModelLoader | None = None) -> FastAPI:
     """A new app for these settings (the environment's by default); nothing is loaded until the lifespan runs.
 
-    The model is fetched in a child process, which keeps MLflow out of the service's memory; tests, which have
-    MLflow imported already, pass `model.load_served_model` to fetch it in-process.
+    Plain mode loads the model in-process with MLflow; fast mode in a child process (see fast/child_loader.py).
+    Tests, which have MLflow imported already, pass `load_served_model` to skip the child in both modes.
     """
     settings = settings or get_settings()
+    plain = settings.serving_mode == "plain"
     configure_logging()
     app = FastAPI(
         title=f"{settings.model_name} prediction service",
@@ -130,15 +114,15 @@ def create_app(settings: Settings | None = None, model_loader: ModelLoader = loa
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.model_loader = model_loader
+    app.state.model_loader = model_loader or (load_served_model if plain else fast.load_in_child_process)
     app.state.service = None
     app.state.metrics = ServiceMetrics()
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.include_router(health.router)
-    app.include_router(model.router)
+    app.include_router(model_info.router)
     app.include_router(feedback.router)
-    app.include_router(monitoring.router)
-    app.include_router(metrics.router)
+    app.include_router(latest_report.router)
+    app.include_router(scrape.router)
     api_key = settings.api_key.get_secret_value() if settings.api_key else None
     public = public_paths(app)
     # The same public paths are left open by the middleware and undocumented as protected in /docs.
@@ -154,6 +138,12 @@ def create_app(settings: Settings | None = None, model_loader: ModelLoader = loa
             allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"],
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # Added last, so outermost: even a 413 or a CORS refusal carries a request id, an access log line and a count.
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics.http, unmeasured=UNMEASURED)
+    # Outside those, so that even a 413 or a CORS refusal carries a request id and an access log line.
+    app.add_middleware(RequestContextMiddleware)
+    # Added last, so outermost: every answer is counted, refusals included.
+    if plain:
+        excluded = [f"^{path}$" for path in UNMEASURED]
+        Instrumentator(excluded_handlers=excluded, registry=app.state.metrics.registry).instrument(app)
+    else:
+        fast.add_http_metrics(app, app.state.metrics.registry)
     return app

@@ -1,21 +1,25 @@
 """The service's state and the `Annotated` dependencies that routes declare (tests override them, not globals)."""
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import Engine
 
 from ..settings import Settings
-from .batching import MicroBatcher
-from .metrics import ServiceMetrics
-from .model import ServedModel
-from .schemas import Schemas
+from .api_schemas import Schemas
+from .prometheus import ServiceMetrics
+from .served_model import ServedModel
 
 
 @dataclass
 class ServiceState:
-    """What the lifespan sets up: the engine always, the model and its batcher when the model could be loaded."""
+    """What the lifespan sets up: the engine always, the model and its schemas when the model could be loaded.
+
+    `model` is the one place the served model lives: every request reads it when it starts scoring (the routes
+    through ModelDep, fast mode's batcher once per batch), so replacing the model is one assignment here, and a
+    request already scoring finishes with the model it read.
+    """
 
     settings: Settings
     engine: Engine
@@ -23,7 +27,12 @@ class ServiceState:
     model: ServedModel | None = None
     model_error: str | None = None
     schemas: Schemas | None = None
-    batcher: MicroBatcher[Any, Any] | None = None
+
+    def serving(self) -> ServedModel:
+        """The served model, or 503 with the reason it could not be loaded."""
+        if self.model is None:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"no model loaded: {self.model_error}")
+        return self.model
 
 
 # Dependencies are `async def` although they never await: FastAPI runs a plain `def` dependency in its thread pool,
@@ -36,9 +45,7 @@ async def get_state(request: Request) -> ServiceState:
 
 
 async def get_model(state: Annotated[ServiceState, Depends(get_state)]) -> ServedModel:
-    if state.model is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"no model loaded: {state.model_error}")
-    return state.model
+    return state.serving()
 
 
 async def get_settings_dep(request: Request) -> Settings:

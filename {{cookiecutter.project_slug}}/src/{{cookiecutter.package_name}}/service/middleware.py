@@ -1,5 +1,4 @@
-"""Pure ASGI middlewares (cheaper than BaseHTTPMiddleware): request ids with access logs and HTTP metrics, a body size
-limit and the API key."""
+"""Pure ASGI middlewares: request ids with access logs, a body size limit and the API key."""
 
 import hmac
 import logging
@@ -13,7 +12,6 @@ from fastapi import HTTPException, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .logs import REQUEST_ID
-from .metrics import HttpMetrics
 
 access_log = logging.getLogger("service.access")
 # A client-chosen id is echoed and logged only if it is short and plain, so it cannot forge log lines.
@@ -36,13 +34,10 @@ async def send_json(send: Send, status_code: int, content: Any, headers: list[tu
 
 
 class RequestContextMiddleware:
-    """Take X-Request-ID from the client (or make one), echo it in the response, log one JSON line per request and
-    count it in the HTTP metrics (except the `unmeasured` paths: probes and scrapes would drown the real traffic)."""
+    """Take X-Request-ID from the client (or make one), echo it in the response and log one JSON line per request."""
 
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics, unmeasured: frozenset[str] = frozenset()) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.metrics = metrics
-        self.unmeasured = unmeasured
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,10 +63,6 @@ class RequestContextMiddleware:
             method, path = scope["method"], scope["path"]
             fields = {"method": method, "path": path, "status": status_code, "duration_ms": round(seconds * 1000, 3)}
             access_log.info("request", extra={"fields": fields})
-            if path not in self.unmeasured:
-                # The router leaves the matched route in the scope: its path template keeps the label values few.
-                route = scope.get("route")
-                self.metrics.observe(getattr(route, "path", "none"), method, status_code, seconds)
             REQUEST_ID.reset(token)
 
 

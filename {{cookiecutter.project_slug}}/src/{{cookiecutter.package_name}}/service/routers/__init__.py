@@ -1,1 +1,1 @@
-"""One router per concern: health, predict, feedback (with the prediction log) and model."""
+"""One router per concern: probes, predictions, feedback (with the prediction log), model info, reports, metrics."""

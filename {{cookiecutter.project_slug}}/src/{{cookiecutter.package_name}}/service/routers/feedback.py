@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Response, status
 
 from ...store.repository import PredictionNotFoundError, add_feedback, get_prediction
 from ...store.tables import Feedback
+from ..api_schemas import FeedbackIn, FeedbackOut, FeedbackSummary, Lineage, PredictionDetail
 from ..deps import ModelDep, StateDep
-from ..schemas import FeedbackIn, FeedbackOut, FeedbackSummary, Lineage, PredictionDetail
 
 router = APIRouter(tags=["feedback"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No prediction has this id"}}

@@ -1,15 +1,17 @@
 """POST /predict and /predict/batch: validate against the signature, predict, commit the log row, then answer.
 
+This is the reference path (SERVING_MODE=plain), readable top to bottom: the route below, its dependencies in
+deps.py, `ServedModel.predict` in served_model.py (one DataFrame, the pipeline's own steps), `insert_predictions` in
+store/repository.py (one transaction). Fast mode answers the same through service/fast/.
+
 A request is judged alone. A record the model cannot score (see unscorable.py) is a 422 naming the feature, and the
 requests batched with it are answered as usual. A batch request stands or falls whole: one unscorable record refuses
 it with every bad record's index and feature, and none of its records is logged.
 """
 
-from functools import partial
 from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter, Body, HTTPException, Request, Response, status
+from fastapi import APIRouter, Body, HTTPException, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,12 +19,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from ...store.ids import new_ids
 from ...store.repository import insert_predictions
 from ...store.tables import utcnow
-from ..deps import ModelDep, ServiceState
-from ..jsonroute import JsonBodyRoute
+from ..api_schemas import Schemas
+from ..deps import ModelDep, StateDep
 from ..logs import REQUEST_ID
-from ..metrics import PredictionCounters
-from ..model import ServedModel
-from ..schemas import Schemas
+from ..served_model import ServedModel
 from ..unscorable import Unscorable
 
 # (features keyed by original name, request id) in; the JSON-ready answer, or why it cannot be scored, out.
@@ -91,59 +91,38 @@ def log_unavailable(exc: SQLAlchemyError) -> HTTPException:
     return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"prediction log unavailable: {type(exc).__name__}")
 
 
-def json_response(content: Any) -> Response:
-    # Serialised once with orjson; the declared response_model still documents the shape in /docs.
-    return Response(orjson.dumps(content), media_type="application/json")
-
-
-def serving_state(request: Request) -> ServiceState:
-    """The lifespan's state with a model (the predict routes exist only then), or 503 while shutting down."""
-    state: ServiceState | None = request.app.state.service
-    if state is None or state.model is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the service is not serving a model")
-    return state
-
-
-def build_predict_router(schemas: Schemas, max_batch_size: int, counters: PredictionCounters) -> APIRouter:
-    """The predict routes, typed with the schemas built from the served model's signature.
-
-    They are the hot path, so they use JsonBodyRoute (one-pass JSON validation, no dependencies to solve).
-    """
-    router = APIRouter(tags=["predict"], route_class=JsonBodyRoute)
+def build_predict_router(schemas: Schemas, max_batch_size: int) -> APIRouter:
+    """The predict routes, typed with the schemas built from the served model's signature at start."""
+    router = APIRouter(tags=["predict"])
     record_type: Any = schemas.record
     records_type: Any = Annotated[list[record_type], Body(min_length=1, max_length=max_batch_size)]
 
+    # Plain `def` routes: FastAPI runs them in its thread pool, where the model and the database may block.
     @router.post("/predict", response_model=schemas.prediction, responses=UNAVAILABLE)
-    async def predict(request: Request, record: record_type) -> Response:
-        """Predict one record; concurrent calls are answered from shared micro-batches.
+    def predict(record: record_type, model: ModelDep, state: StateDep) -> dict[str, Any]:
+        """Predict one record and log it.
 
         422 when the record cannot be scored (a number that overflows once scaled), naming the feature.
         """
-        state = serving_state(request)
-        assert state.batcher is not None
         try:
-            answer = await state.batcher.submit((record, REQUEST_ID.get()))
+            [answer] = predict_and_log(model, state.engine, [(record, REQUEST_ID.get())])
         except SQLAlchemyError as exc:
             raise log_unavailable(exc) from exc
         if isinstance(answer, Unscorable):
             raise unscorable_error([((), answer)])
-        counters.single.inc()
-        return json_response(answer)
+        state.metrics.count_predictions(model.version, "single", 1)
+        return answer
 
     @router.post("/predict/batch", response_model=schemas.batch, responses=UNAVAILABLE)
-    async def predict_batch(request: Request, records: records_type) -> Response:
+    def predict_batch(records: records_type, model: ModelDep, state: StateDep) -> dict[str, Any]:
         """Predict a list of records (1 to MAX_BATCH_SIZE) in one model call and one transaction.
 
         All or nothing: if any record cannot be scored, the request is a 422 listing each such record's index and
         feature, and no record of it is logged.
         """
-        state = serving_state(request)
-        assert state.batcher is not None
         request_id = REQUEST_ID.get()
-        items = [(record, request_id) for record in records]
-        assert state.model is not None
         try:
-            answers = await state.batcher.run(items, partial(predict_and_log, state.model, state.engine, whole=True))
+            answers = predict_and_log(model, state.engine, [(record, request_id) for record in records], whole=True)
         except SQLAlchemyError as exc:
             raise log_unavailable(exc) from exc
         refusals: list[tuple[tuple[int | str, ...], Unscorable]] = [
@@ -151,8 +130,8 @@ def build_predict_router(schemas: Schemas, max_batch_size: int, counters: Predic
         ]
         if refusals:
             raise unscorable_error(refusals)
-        counters.batch.inc(len(answers))
-        return json_response({"predictions": answers})
+        state.metrics.count_predictions(model.version, "batch", len(answers))
+        return {"predictions": answers}
 
     return router
 

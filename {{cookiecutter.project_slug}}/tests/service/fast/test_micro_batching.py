@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from {{ cookiecutter.package_name }}.service.batching import MicroBatcher
+from {{ cookiecutter.package_name }}.service.fast.micro_batching import MicroBatcher
 
 
 def test_concurrent_submits_share_batches_and_get_their_own_results() -> None:

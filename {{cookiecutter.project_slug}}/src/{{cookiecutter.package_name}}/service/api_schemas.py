@@ -18,7 +18,7 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
-from .model import Feature, ServedModel
+from .served_model import Feature, ServedModel
 
 # Strict types: a number sent for a text feature (or text for a number) is a 422 naming the field, not a silent cast.
 # StrictFloat still accepts an integer. None is always accepted: the pipeline imputes it.

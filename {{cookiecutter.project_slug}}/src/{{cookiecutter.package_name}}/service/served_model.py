@@ -1,24 +1,24 @@
-"""The served model: fetched from the MLflow registry, then called on plain records without pyfunc's per-call checks.
+"""The served model: a registry version loaded with MLflow as its scikit-learn pipeline, scored on a DataFrame.
 
-MLflow is imported only inside `fetch_served_model`, which the service runs in a child process (see loader.py).
+MLflow is imported inside `fetch_served_model` only, so that a process which gets the model another way never
+imports it.
 """
 
 import math
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
+from ..core.model_uri import parse_model_uri
 from ..core.quarantine import Range, out_of_range
 from ..settings import Settings
-from .fastpath import Transform, frame_of, verified_transform
 from .unscorable import Unscorable, estimator_columns, explain, infinite_rows, non_finite_outputs, take
 
 Label = str | int | float
-# `models:/<name>@<alias>` or `models:/<name>/<version>`.
-MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))$")
+NUMERIC_TYPES = {"double", "float", "long", "integer"}
 LINEAGE_TAGS = {
     "git_commit": "lineage.git_commit",
     "git_dirty": "lineage.git_dirty",
@@ -60,24 +60,30 @@ class ServedModel:
     metrics: dict[str, float]
     lineage: dict[str, Any]
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    # records -> final estimator input without pandas, when verified equivalent at load (see fastpath.py).
-    fast_transform: Transform | None = None
     # Numeric feature -> [low, high] from the model's metadata (see io.tracking); empty for models logged without.
     ranges: dict[str, Range] = field(default_factory=dict)
     # The raw feature behind each column of the final estimator's input, to name it when a record overflows.
     columns: tuple[str | None, ...] = ()
 
-    def _inputs(self, records: list[dict[str, Any]]) -> Any:
-        """The final estimator's input: the fast path's arrays, or the pipeline's own steps on a DataFrame."""
-        if self.fast_transform is not None:
-            return self.fast_transform(records)
-        frame = frame_of(records, {f.name: f.type for f in self.features})
+    def frame(self, records: list[dict[str, Any]]) -> pd.DataFrame:
+        """One DataFrame for the batch, as the pipeline was fitted on: numbers as float64, a missing value NaN."""
+        columns: dict[str, Any] = {}
+        for feature in self.features:
+            values = [np.nan if record[feature.name] is None else record[feature.name] for record in records]
+            numeric = feature.type in NUMERIC_TYPES
+            columns[feature.name] = np.array(values, dtype=np.float64 if numeric else object)
+        return pd.DataFrame(columns)
+
+    def estimator_input(self, records: list[dict[str, Any]]) -> Any:
+        """What the final estimator takes: the pipeline's preprocessing steps applied to the batch's DataFrame."""
+        frame = self.frame(records)
         # What Pipeline.predict does before its last step; a bare estimator takes the frame itself.
         return self.pipeline[:-1].transform(frame) if len(getattr(self.pipeline, "steps", [])) > 1 else frame
 
     def _outputs(self, inputs: Any) -> Any:
         steps = getattr(self.pipeline, "steps", None)
         estimator = steps[-1][1] if steps else self.pipeline
+        # The pipeline's last step, called as pipeline.predict_proba / pipeline.predict would call it.
         return estimator.predict(inputs) if self.task == "regression" else estimator.predict_proba(inputs)
 
     def _answer(self, outputs: Any) -> list[Output]:
@@ -100,7 +106,7 @@ class ServedModel:
         """
         # Overflow is expected from hostile input and handled row by row below: numpy need not warn about it.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            inputs = self._inputs(records)
+            inputs = self.estimator_input(records)
             bad = infinite_rows(inputs)
             good = np.flatnonzero(~bad)
             # The usual case, every row finite, stays one call on the matrix as it is.
@@ -146,14 +152,6 @@ class ServedModel:
         raise ValueError(f"actual {actual!r} is not one of the model's classes {list(self.classes)}")
 
 
-def parse_model_uri(uri: str) -> tuple[str, str | None, str | None]:
-    """(name, alias, version) of a registry URI."""
-    match = MODEL_URI.match(uri)
-    if match is None:
-        raise ValueError(f"MODEL_URI must look like models:/<name>@<alias> or models:/<name>/<version>, got {uri!r}")
-    return match["name"], match["alias"], match["version"]
-
-
 def fetch_served_model(tracking_uri: str, model_uri: str) -> ServedModel:
     """Resolve MODEL_URI to one version, then load that exact version (the alias may move meanwhile)."""
     import mlflow
@@ -196,13 +194,6 @@ def fetch_served_model(tracking_uri: str, model_uri: str) -> ServedModel:
     )
 
 
-def with_fast_path(model: ServedModel) -> ServedModel:
-    """The model with its numpy path, where it is verified to give the pipeline's own results (see fastpath.py)."""
-    method = "predict_proba" if model.task == "classification" else "predict"
-    types = {f.name: f.type for f in model.features}
-    return replace(model, fast_transform=verified_transform(model.pipeline, types, method))
-
-
 def load_served_model(settings: Settings) -> ServedModel:
-    """Fetch MODEL_URI in this process (tests, tools); the service uses loader.load_in_child_process instead."""
-    return with_fast_path(fetch_served_model(settings.mlflow_tracking_uri, settings.model_uri))
+    """Fetch MODEL_URI in this process, with MLflow (plain mode; fast mode fetches it in a child process)."""
+    return fetch_served_model(settings.mlflow_tracking_uri, settings.model_uri)

@@ -12,17 +12,24 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from {{ cookiecutter.package_name }}.core.features import Kind
 from {{ cookiecutter.package_name }}.core.model import build_preprocessor
-from {{ cookiecutter.package_name }}.service.fastpath import frame_of, plain_step, verified_transform
-from {{ cookiecutter.package_name }}.service.model import load_served_model
+from {{ cookiecutter.package_name }}.service.fast.numpy_path import (
+    NumpyServedModel,
+    frame_of,
+    plain_step,
+    verified_transform,
+    with_numpy_path,
+)
+from {{ cookiecutter.package_name }}.service.served_model import load_served_model
 
-from .conftest import TASK, make_data, make_settings
+from ..conftest import TASK, make_data, make_settings
 
 TYPES = {"mean radius": "double", "texture (%)": "double", "colour": "string"}
 
 
 def test_served_contract_pipeline_takes_the_fast_path_with_the_same_results(tracking_uri: str, tmp_path: Path) -> None:
-    model = load_served_model(make_settings(tracking_uri, tmp_path / "f.db"))
-    assert model.fast_transform is not None
+    model = with_numpy_path(load_served_model(make_settings(tracking_uri, tmp_path / "f.db")))
+    assert isinstance(model, NumpyServedModel)
+    assert model.transform is not None
     frame, _ = make_data(n=40, seed=3)
     records: list[dict[str, Any]] = [
         {str(key): (None if isinstance(value, float) and np.isnan(value) else value) for key, value in row.items()}
@@ -31,7 +38,7 @@ def test_served_contract_pipeline_takes_the_fast_path_with_the_same_results(trac
     records[0]["colour"] = "never seen"
     method = "predict_proba" if TASK == "classification" else "predict"
     expected = getattr(model.pipeline, method)(frame_of(records, TYPES))
-    assert np.allclose(getattr(model.pipeline.steps[-1][1], method)(model.fast_transform(records)), expected)
+    assert np.allclose(getattr(model.pipeline.steps[-1][1], method)(model.transform(records)), expected)
     outputs = model.predict(records)
     assert len(outputs) == len(records)
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
-from ..metrics import ServiceMetrics
+from ..prometheus import ServiceMetrics
 
 router = APIRouter(tags=["metrics"])
 

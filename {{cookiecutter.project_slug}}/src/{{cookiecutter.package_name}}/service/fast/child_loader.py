@@ -1,9 +1,9 @@
 """Fetch the served model in a child process, so that the service process never imports MLflow.
 
 MLflow and what it brings (its tracking store, protobuf, OpenTelemetry...) are needed once, at start, but would stay
-in every worker's memory for the life of the process: a third of it (410 MB resident under the benchmark, 267 MB
-without). The child resolves MODEL_URI and loads the pipeline with MLflow's own loader (pickle, cloudpickle or
-skops alike), then hands the result back pickled in a temporary file; the worker only unpickles it.
+in every worker's memory for the life of the process (docs/performance.md has the measured difference). The child
+resolves MODEL_URI and loads the pipeline with MLflow's own loader (pickle, cloudpickle or skops alike), then hands
+the result back pickled in a temporary file; the worker only unpickles it.
 """
 
 import pickle
@@ -12,8 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..settings import Settings
-from .model import ServedModel, fetch_served_model, with_fast_path
+from ...settings import Settings
+from ..served_model import ServedModel, fetch_served_model
 
 # A registry behind a slow network may take a while to download a large model; a hung one must not hang start-up.
 TIMEOUT_S = 600
@@ -24,7 +24,7 @@ class ModelLoadError(RuntimeError):
 
 
 def load_in_child_process(settings: Settings) -> ServedModel:
-    """Fetch MODEL_URI in a child Python, then add the numpy path here (it holds a closure, which stays local)."""
+    """Fetch MODEL_URI in a child Python and unpickle it here."""
     with tempfile.TemporaryDirectory(prefix="served-model-") as folder:
         output = Path(folder) / "model.pkl"
         command = [sys.executable, "-m", __name__, settings.mlflow_tracking_uri, settings.model_uri, str(output)]
@@ -37,11 +37,11 @@ def load_in_child_process(settings: Settings) -> ServedModel:
             model = pickle.load(file)
     if not isinstance(model, ServedModel):
         raise ModelLoadError(f"the loader returned a {type(model).__name__}, not a ServedModel")
-    return with_fast_path(model)
+    return model
 
 
 def main() -> None:
-    """`python -m <package>.service.loader TRACKING_URI MODEL_URI OUTPUT`: the child's side."""
+    """`python -m <package>.service.fast.child_loader TRACKING_URI MODEL_URI OUTPUT`: the child's side."""
     tracking_uri, model_uri, output = sys.argv[1:4]
     try:
         model = fetch_served_model(tracking_uri, model_uri)

@@ -10,6 +10,7 @@ otherwise the DataFrame path stays.
 
 from collections.abc import Callable, Sequence
 from copy import deepcopy
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,8 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from ..served_model import ServedModel
 
 Records = Sequence[dict[str, Any]]
 Transform = Callable[[Records], Any]
@@ -141,3 +144,25 @@ def verified_transform(pipeline: Any, types: dict[str, str], method: str) -> Tra
     except Exception:
         # Whatever the fast path cannot handle (a custom step, a column type) falls back to the DataFrame path.
         return None
+
+
+@dataclass(frozen=True)
+class NumpyServedModel(ServedModel):
+    """The served model whose estimator input comes from the verified numpy path instead of a DataFrame."""
+
+    transform: Transform | None = None
+
+    def estimator_input(self, records: list[dict[str, Any]]) -> Any:
+        if self.transform is None:
+            return super().estimator_input(records)
+        return self.transform(records)
+
+
+def with_numpy_path(model: ServedModel) -> ServedModel:
+    """The model with its numpy path where it gives the pipeline's own results on probe records; else unchanged."""
+    method = "predict_proba" if model.task == "classification" else "predict"
+    transform = verified_transform(model.pipeline, {f.name: f.type for f in model.features}, method)
+    if transform is None:
+        return model
+    values = {f.name: getattr(model, f.name) for f in fields(ServedModel)}
+    return NumpyServedModel(**values, transform=transform)

@@ -3,8 +3,8 @@
 import orjson
 from fastapi import APIRouter
 
+from ..api_schemas import ModelInfo
 from ..deps import ModelDep
-from ..schemas import ModelInfo
 
 router = APIRouter(tags=["model"])
 

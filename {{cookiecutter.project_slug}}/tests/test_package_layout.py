@@ -1,0 +1,47 @@
+"""The package's layout keeps its promises: one name per module across layers, and imports that point inward."""
+
+import ast
+from collections import Counter
+from pathlib import Path
+
+import {{ cookiecutter.package_name }}
+
+PACKAGE = Path({{ cookiecutter.package_name }}.__file__).parent
+# What each layer may import from the package: core is pure, io touches the world, jobs and service orchestrate.
+ALLOWED = {
+    "core": {"core", "params"},
+    "io": {"core", "io", "params", "settings", "store"},
+    "store": {"store", "settings"},
+}
+
+
+def modules(folder: str) -> list[Path]:
+    return [path for path in (PACKAGE / folder).rglob("*.py") if path.name != "__init__.py"]
+
+
+def imported_layers(path: Path) -> set[str]:
+    """The first package component of each relative import of a module (`from ..core.x import y` -> core)."""
+    layers = set()
+    package = path.relative_to(PACKAGE).parent.parts
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = list(package[: len(package) - node.level + 1])
+            parts = [*base, *(node.module.split(".") if node.module else [])]
+            if parts:
+                layers.add(parts[0])
+    return layers
+
+
+def test_no_two_modules_share_a_name_across_core_service_and_routers() -> None:
+    names = Counter(path.name for folder in ("core", "service") for path in modules(folder))
+    assert [name for name, count in names.items() if count > 1] == []
+
+
+def test_no_import_goes_up_a_layer() -> None:
+    upward = [
+        f"{path.relative_to(PACKAGE)} imports {layer}"
+        for folder, allowed in ALLOWED.items()
+        for path in modules(folder)
+        for layer in imported_layers(path) - allowed
+    ]
+    assert upward == []
