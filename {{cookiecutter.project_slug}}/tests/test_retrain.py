@@ -93,7 +93,9 @@ def test_hostile_feedback_is_quarantined_and_the_rest_is_trained_on(champion: tu
     log_with_feedback(settings, [good[0] | changes for changes in HOSTILE], "stayed")
     result = retrain.retrain(make_params(TASK), settings, paths)
     assert isinstance(result, retrain.Retrained)
-    assert (result.exported, result.quarantined, result.added) == (25, 5, 20)
+    # Of the 20 good rows, promote.recent_share (0.2) of the newest are kept aside for the gate, never trained on.
+    assert (result.exported, result.quarantined, result.added, result.recent) == (25, 5, 16, 4)
+    assert len(pd.read_csv(paths / retrain.RECENT)) == 4
     quarantine = pd.read_csv(paths / retrain.QUARANTINE)
     assert len(quarantine) == 5
     assert quarantine["reason"].str.contains("outside its allowed range").sum() == 3
@@ -105,6 +107,17 @@ def test_hostile_feedback_is_quarantined_and_the_rest_is_trained_on(champion: tu
         str(MlflowClient(settings.mlflow_tracking_uri).get_model_version(settings.model_name, result.version).run_id)
     )
     assert run.data.tags["retrain.feedback_rows_quarantined"] == "5"
+    assert run.data.tags["gate.rule"] == "test"  # 4 recent rows are too few to judge on
+    assert run.data.tags["gate.reason"].startswith("only 4 recent feedback rows (promote.min_recent is 30)")
+
+
+def test_feedback_on_a_test_row_is_trained_on_only_when_it_carries_new_truth() -> None:
+    train_split = pd.DataFrame({"x": [1.0, 2.0], "y": ["a", "b"]})
+    test_split = pd.DataFrame({"x": [3.0, 4.0], "y": ["a", "b"]})
+    feedback = pd.DataFrame({"x": [3.0, 4.0, 5.0], "y": ["a", "a", "b"]})
+    combined = retrain.with_feedback(train_split, test_split, feedback, "y")
+    # (3, a) is a test row as it is: training on it would let the candidate see the exam. (4, a) is new truth.
+    assert combined.iloc[2:].to_dict("records") == [{"x": 4.0, "y": "a"}, {"x": 5.0, "y": "b"}]
 
 
 def test_with_only_hostile_feedback_retrain_stops_before_the_registry(champion: tuple[Paths, Settings]) -> None:

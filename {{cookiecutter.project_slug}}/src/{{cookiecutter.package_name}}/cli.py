@@ -120,13 +120,19 @@ def simulate(
     drift: float = typer.Option(0.0, min=0.0, help="0: held-out data as is; 1: shifted by a standard deviation"),
     feedback_rate: float = typer.Option(0.3, min=0.0, max=1.0, help="Share of predictions that get feedback"),
     label_noise: float = typer.Option(0.0, min=0.0, max=1.0, help="Share of feedback labels flipped or perturbed"),
+    concept_drift: float = typer.Option(
+        0.0,
+        min=0.0,
+        help="0: today's truth; 1: half the rows (highest first numeric feature) get another class, or "
+        "the target's slope on that feature changes by one standard deviation",
+    ),
     seed: int = typer.Option(0, help="Seed of the draws, the drift and the noise"),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a host that is not loopback"),
 ) -> None:
     """Send synthetic traffic drawn from the held-out split to a running service, then feedback."""
     from .jobs import simulate as job
 
-    raise typer.Exit(job.main(url, n, drift, feedback_rate, label_noise, seed, allow_remote))
+    raise typer.Exit(job.main(url, n, drift, feedback_rate, label_noise, seed, allow_remote, concept_drift))
 
 
 @app.command()

@@ -42,6 +42,23 @@ class TrainParams(Section):
 class PromoteParams(Section):
     metric: str = Field(description="Test metric compared between the candidate and the champion")
     margin: float = Field(ge=0.0, description="How much better the candidate must be to replace the champion")
+    recent_share: float = Field(
+        0.2,
+        ge=0.0,
+        lt=1.0,
+        description="Share of the labelled feedback kept aside by retrain (drawn from the newest, seeded) and never "
+        "trained on: the gate judges both models on it, because the fixed test split describes yesterday's world",
+    )
+    min_recent: int = Field(
+        30, gt=0, description="Fewer recent feedback rows than this: the gate judges on the test split alone"
+    )
+    guard: float = Field(
+        0.1,
+        ge=0.0,
+        description="How much worse (relative: 0.1 = 10%) than the champion the candidate may be on the test split "
+        "and still win on recent feedback",
+    )
+    seed: int = Field(42, description="Seed of the draw of the recent slice")
 
 
 class MonitorParams(Section):

@@ -1,10 +1,10 @@
-"""Synthetic traffic: drift that grows with its amount, label noise, and a simulator that stays on loopback."""
+"""Synthetic traffic: drift that grows with its amount, concept drift, label noise, and a simulator on loopback."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.core.simulation import drift_features, noisy_labels, records
+from {{ cookiecutter.package_name }}.core.simulation import concept_drift, drift_features, noisy_labels, records
 from {{ cookiecutter.package_name }}.jobs.simulate import is_loopback, main
 
 from .conftest import make_frame
@@ -26,6 +26,41 @@ def test_drift_moves_numbers_and_categories_more_as_it_grows() -> None:
         assert (drifted["colour"] == "blue").mean() > (frame["colour"] == "blue").mean()
     assert shifts[0] == pytest.approx(0.5, abs=0.05)
     assert shifts[1] == pytest.approx(2.0, abs=0.05)
+
+
+def test_concept_drift_reverses_the_effect_of_the_first_numeric_feature_on_a_growing_share() -> None:
+    frame = make_frame(2_000, seed=1)
+    features = frame.drop(columns="target")
+    x = features["mean radius"]
+    labels = (x + np.random.default_rng(0).normal(0.0, 1.0, len(x)) > x.median()).astype(int)  # high x means 1
+    unchanged = concept_drift(features, labels, "classification", 0.0, KINDS, np.random.default_rng(0))  # type: ignore[arg-type]
+    pd.testing.assert_series_equal(unchanged, labels)
+    shares = []
+    for amount in (0.5, 3.0):
+        changed = concept_drift(features, labels, "classification", amount, KINDS, np.random.default_rng(0))  # type: ignore[arg-type]
+        shares.append((changed != labels).mean())
+        assert set(changed) <= {0, 1}
+        # The reversed rule: above the median of x the class that low x used to mean, below it the other.
+        moved = changed != labels
+        assert (changed[moved] == (x[moved] <= x.median()).astype(int)).all()
+    assert shares[0] < shares[1]
+    reversed_now = concept_drift(features, labels, "classification", 3.0, KINDS, np.random.default_rng(0))  # type: ignore[arg-type]
+    assert np.corrcoef(x, reversed_now)[0, 1] < 0 < np.corrcoef(x, labels)[0, 1]  # the relation itself turned
+    assert features.equals(frame.drop(columns="target"))  # the inputs are untouched: only feedback can tell
+    repeat = concept_drift(features, labels, "classification", 0.5, KINDS, np.random.default_rng(0))  # type: ignore[arg-type]
+    assert repeat.equals(concept_drift(features, labels, "classification", 0.5, KINDS, np.random.default_rng(0)))  # type: ignore[arg-type]
+
+
+def test_concept_drift_changes_the_slope_of_a_numeric_target() -> None:
+    frame = make_frame(2_000, seed=2)
+    target = pd.Series(np.linspace(0.0, 100.0, 2_000))
+    features = frame.drop(columns="target")
+    changed = concept_drift(features, target, "regression", 1.0, KINDS, np.random.default_rng(0))  # type: ignore[arg-type]
+    x = features["mean radius"]
+    slope_before = np.polyfit(x, target, 1)[0]
+    slope_after = np.polyfit(x, changed, 1)[0]
+    assert slope_after - slope_before == pytest.approx(target.std() / x.std(), rel=0.01)
+    assert changed.mean() == pytest.approx(target.mean(), abs=1e-6)
 
 
 def test_label_noise_flips_about_the_given_share() -> None:

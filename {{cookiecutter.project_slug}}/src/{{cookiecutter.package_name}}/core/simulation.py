@@ -1,4 +1,4 @@
-"""Synthetic traffic for the feedback loop: held-out rows, optionally drifted, and labels with optional noise."""
+"""Synthetic traffic for the feedback loop: held-out rows, optionally drifted, and labels with new truth or noise."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -31,6 +31,44 @@ def drift_features(
             moved = rng.random(len(column)) < amount / (1.0 + amount)
             drifted[name] = column.where(~moved, counts.index[-1])
     return drifted
+
+
+def concept_drift(
+    features: pd.DataFrame,
+    labels: pd.Series,
+    task: Task,
+    amount: float,
+    kinds: Mapping[str, Kind],
+    rng: np.random.Generator,
+) -> pd.Series:
+    """The truth after the world changed how the outcome depends on the inputs; 0 changes nothing.
+
+    The change hinges on the first numeric feature x, as sent (so after any covariate drift), and reverses its effect:
+    - classification: a seeded share amount / (1 + amount) of the rows gets the class that x's other end used to mean
+      (classes ranked by their mean x, the highest x now meaning the class of the lowest); past 1 the reversed
+      relation dominates, and a refitted model can learn it, since it is a relation of the inputs, not noise;
+    - regression: the slope on x changes, by `amount` target standard deviations per standard deviation of x.
+    The inputs look as they always did: only feedback can reveal this.
+    """
+    numeric = [name for name, kind in kinds.items() if kind == "numeric"]
+    if amount <= 0 or not numeric or labels.empty:
+        return labels.copy()
+    x = pd.to_numeric(features[numeric[0]], errors="coerce").astype("float64")
+    if task == "regression":
+        standardised = ((x - x.mean()) / (float(x.std()) or 1.0)).fillna(0.0)
+        return labels + amount * (float(labels.std()) or 1.0) * standardised.to_numpy()
+    present = labels.groupby(labels.to_numpy()).size().index.tolist()
+    ranked = sorted(present, key=lambda label: float(x[(labels == label).to_numpy()].mean()))
+    known = x.notna().to_numpy()
+    if len(ranked) < 2 or not known.any():
+        return labels.copy()
+    # x's quantile picks the class in reverse order of the classes' mean x: the highest x gets the lowest's class.
+    quantile = x.rank(pct=True).to_numpy()
+    reversed_class = [ranked[min(int((1.0 - q) * len(ranked)), len(ranked) - 1)] for q in np.nan_to_num(quantile)]
+    changed = labels.copy()
+    hit = known & (rng.random(len(labels)) < amount / (1.0 + amount))
+    changed[hit] = pd.Series(reversed_class, index=labels.index)[hit].astype(labels.dtype)
+    return changed
 
 
 def noisy_labels(

@@ -1,8 +1,16 @@
-"""Move @champion to the newest registered version only if it beats the champion on the test split."""
+"""Move @champion to the newest registered version only if the promotion gate (core.promotion_gate) says so.
 
-from dataclasses import dataclass
+The gate scores both models on the fixed test split and, when retrain kept some aside, on the newest labelled
+feedback; the decision, both pairs of scores and the reason are recorded on the candidate's MLflow run.
+"""
 
-from ..core.metrics import HIGHER_IS_BETTER, check_metric, is_better, score
+from dataclasses import dataclass, replace
+
+import pandas as pd
+from mlflow import MlflowClient
+
+from ..core.metrics import check_metric, score
+from ..core.promotion_gate import Scores, judge
 from ..io import tracking
 from ..io.datasets import read_frame
 from ..params import Params, load_params
@@ -15,13 +23,35 @@ class Decision:
     candidate: str  # version numbers, as MLflow spells them
     champion: str | None  # the champion before the decision
     alias: str  # the alias the candidate received: champion or challenger
-    candidate_score: float
+    candidate_score: float  # on the test split
     champion_score: float | None
     reason: str
+    rule: str = "test"  # "recent": judged on recent feedback and the test split; "test": on the test split alone
+    recent_rows: int = 0
+    candidate_recent: float | None = None
+    champion_recent: float | None = None
+
+    def record(self, metric: str) -> tuple[dict[str, str], dict[str, float]]:
+        """(tags, metrics) that say what the gate decided and why, for the candidate's run or an audit trail."""
+        tags = {
+            "gate.decision": self.alias,
+            "gate.rule": self.rule,
+            "gate.reason": self.reason,
+            "gate.champion_version": self.champion or "none",
+            "gate.recent_rows": str(self.recent_rows),
+        }
+        scores = {
+            f"gate.candidate_test_{metric}": self.candidate_score,
+            f"gate.champion_test_{metric}": self.champion_score,
+            f"gate.candidate_recent_{metric}": self.candidate_recent,
+            f"gate.champion_recent_{metric}": self.champion_recent,
+        }
+        return tags, {name: value for name, value in scores.items() if value is not None}
 
 
-def promote(params: Params, settings: Settings, paths: Paths) -> Decision:
-    """Compare the newest version with @champion on data/processed/test.csv and move the aliases accordingly."""
+def promote(params: Params, settings: Settings, paths: Paths, recent: pd.DataFrame | None = None) -> Decision:
+    """Compare the newest version with @champion on data/processed/test.csv and on `recent` (labelled feedback the
+    candidate never trained on, in the training data's columns), move the aliases and record the decision."""
     metric, name = params.promote.metric, settings.model_name
     check_metric(params.task, metric)
     tracking.connect(settings)
@@ -30,62 +60,110 @@ def promote(params: Params, settings: Settings, paths: Paths) -> Decision:
         raise LookupError(f"no version of {name!r} is registered: run `dvc repro` first")
     expectations = load_expectations(paths)
     test = read_frame(paths / TEST, expectations)
-    features, actual = test.drop(columns=params.data.target), test[params.data.target]
+    recent = test.iloc[:0] if recent is None else recent
+    target = params.data.target
 
-    def metric_of(version: str) -> float:
-        scores = score(params.task, tracking.load_version(name, version), features, actual)
+    def metric_of(version: str, rows: pd.DataFrame) -> float:
+        scores = score(params.task, tracking.load_version(name, version), rows.drop(columns=target), rows[target])
         if metric not in scores:
-            raise ValueError(f"{metric} cannot be computed on this test split (scores: {scores})")
+            raise ValueError(f"{metric} cannot be computed on these rows (scores: {scores})")
         return scores[metric]
 
+    def recent_metric_of(version: str) -> float | None:
+        # A slice with one class has no roc_auc, say: the gate then falls back to the test split and says why.
+        try:
+            return metric_of(version, recent) if len(recent) else None
+        except ValueError:
+            return None
+
     candidate = str(newest.version)
-    candidate_score = metric_of(candidate)
+    candidate_score = metric_of(candidate, test)
     current = tracking.version_by_alias(name, tracking.CHAMPION)
     if current is None:
-        return _decide(name, candidate, None, candidate_score, None, "there is no champion yet", win=True)
+        decision = _decide(name, Decision(candidate, None, "", candidate_score, None, "there is no champion yet"), True)
+        return _recorded(decision, metric, str(newest.run_id))
     champion = str(current.version)
     if champion == candidate:
         return Decision(candidate, champion, tracking.CHAMPION, candidate_score, candidate_score, "already champion")
     try:
-        champion_score = metric_of(champion)
+        champion_score = metric_of(champion, test)
     except (KeyError, ValueError) as error:
         # The data changed shape (bring your own data): the old champion cannot even read the new test split.
         reason = f"the champion cannot score the current test split ({error})"
-        return _decide(name, candidate, champion, candidate_score, None, reason, win=True)
-    win = is_better(metric, candidate_score, champion_score, params.promote.margin)
-    direction = "higher" if HIGHER_IS_BETTER[metric] else "lower"
-    verdict = "beats" if win else "does not beat"
-    reason = f"{metric} {verdict} the champion by more than {params.promote.margin} ({direction} is better)"
-    return _decide(name, candidate, champion, candidate_score, champion_score, reason, win=win)
+        decision = _decide(name, Decision(candidate, champion, "", candidate_score, None, reason), True)
+        return _recorded(decision, metric, str(newest.run_id))
+    candidate_recent, champion_recent = recent_metric_of(candidate), recent_metric_of(champion)
+    verdict = judge(
+        metric,
+        Scores(candidate_score, candidate_recent),
+        Scores(champion_score, champion_recent),
+        recent_rows=len(recent),
+        margin=params.promote.margin,
+        guard=params.promote.guard,
+        min_recent=params.promote.min_recent,
+    )
+    proposal = Decision(
+        candidate,
+        champion,
+        "",
+        candidate_score,
+        champion_score,
+        verdict.reason,
+        verdict.rule,
+        len(recent),
+        candidate_recent,
+        champion_recent,
+    )
+    return _recorded(_decide(name, proposal, verdict.promote), metric, str(newest.run_id))
 
 
-def _decide(
-    name: str,
-    candidate: str,
-    champion: str | None,
-    candidate_score: float,
-    champion_score: float | None,
-    reason: str,
-    win: bool,
-) -> Decision:
+def _decide(name: str, proposal: Decision, win: bool) -> Decision:
+    """Move the aliases (always through tracking.set_alias) and return the decision with the alias given."""
     alias = tracking.CHAMPION if win else tracking.CHALLENGER
-    tracking.set_alias(name, alias, candidate)
+    tracking.set_alias(name, alias, proposal.candidate)
     challenger = tracking.version_by_alias(name, tracking.CHALLENGER)
-    if win and challenger is not None and str(challenger.version) == candidate:
+    if win and challenger is not None and str(challenger.version) == proposal.candidate:
         tracking.delete_alias(name, tracking.CHALLENGER)  # it lost once, then won: one alias says where it stands
-    return Decision(candidate, champion, alias, candidate_score, champion_score, reason)
+    return replace(proposal, alias=alias)
+
+
+def _recorded(decision: Decision, metric: str, run_id: str) -> Decision:
+    """Write the decision on the candidate's run: whoever opens it in MLflow sees why it is (not) the champion."""
+    tags, scores = decision.record(metric)
+    client = MlflowClient()
+    for key, text in tags.items():
+        client.set_tag(run_id, key, text[:5000])  # MLflow caps a tag value's length
+    for key, number in scores.items():
+        client.log_metric(run_id, key, number)
+    return decision
 
 
 def main() -> int:
     params = load_params()
     decision = promote(params, get_settings(), Paths(find_project_root()))
-    metric = params.promote.metric
-    champion = "none" if decision.champion is None else f"version {decision.champion}"
-    champion_score = "n/a" if decision.champion_score is None else f"{decision.champion_score:.4f}"
-    say("promote", f"candidate version {decision.candidate}: {metric} {decision.candidate_score:.4f}")
-    say("promote", f"champion {champion}: {metric} {champion_score}")
-    say("promote", f"version {decision.candidate} is now @{decision.alias}: {decision.reason}")
+    say_decision("promote", decision, params.promote.metric)
     return 0
+
+
+def say_decision(step: str, decision: Decision, metric: str) -> None:
+    """The decision as a learner reads it: both scores on each set, then the verdict with its reason."""
+
+    def shown(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.4f}"
+
+    champion = "none" if decision.champion is None else f"version {decision.champion}"
+    say(
+        step,
+        f"{metric} on the test split: candidate version {decision.candidate} {shown(decision.candidate_score)}, "
+        f"champion ({champion}) {shown(decision.champion_score)}",
+    )
+    if decision.recent_rows:
+        say(
+            step,
+            f"{metric} on the {decision.recent_rows} newest feedback rows: candidate "
+            f"{shown(decision.candidate_recent)}, champion {shown(decision.champion_recent)}",
+        )
+    say(step, f"version {decision.candidate} is now @{decision.alias}: {decision.reason}")
 
 
 if __name__ == "__main__":

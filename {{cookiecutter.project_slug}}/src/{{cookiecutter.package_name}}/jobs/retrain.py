@@ -1,7 +1,13 @@
 """Close the loop: export the feedback (DVC-tracked), train on train split + feedback, evaluate, then promote.
 
-The test split stays data/processed/test.csv, and feedback rows equal to a test row are left out of training, so
-the promotion gate compares the new version and the champion on the same unseen rows.
+The test split stays data/processed/test.csv, and feedback rows equal to a test row (features and label) are left out
+of training, so the promotion gate compares the new version and the champion on the same unseen rows. A feedback row
+whose features are a test row's but whose label differs is new truth: it is trained on (it can only cost the
+candidate on the test split, never help it).
+
+The world changes, and the test split taken at the first ingest does not: a seeded slice of the newest feedback
+(data/feedback/recent.csv, promote.recent_share) is kept aside, never trained on, and the gate judges both models on
+it as well (core.promotion_gate).
 
 Feedback is user input: each row must meet data/expectations.json (core.quarantine) before it may teach the model.
 The rows that do not are written to data/feedback/quarantine.csv with their reasons, counted, and never trained on.
@@ -19,6 +25,7 @@ import pandas as pd
 from mlflow import MlflowClient
 
 from ..core.features import coerce_features
+from ..core.promotion_gate import recent_slice
 from ..core.quarantine import row_problems
 from ..core.schema import Expectations
 from ..io.datasets import read_frame, write_frame
@@ -29,12 +36,13 @@ from ..settings import Settings, find_project_root, get_settings
 from ..store.database import create_db_engine
 from .context import EXPECTATIONS, RAW, TEST, TRAIN, Paths, load_expectations, say
 from .evaluate import evaluate
-from .promote import Decision, promote
+from .promote import Decision, promote, say_decision
 from .train import train
 
 FEEDBACK = "data/feedback/feedback.csv"
 TRAIN_WITH_FEEDBACK = "data/feedback/train.csv"
 QUARANTINE = "data/feedback/quarantine.csv"
+RECENT = "data/feedback/recent.csv"
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class Retrained:
     exported: int  # feedback rows (latest revision per prediction)
     quarantined: int  # rows that broke the expectations: kept in QUARANTINE, never trained on
     added: int  # rows added to the training data after deduplication
+    recent: int  # newest rows kept aside for the gate, never trained on
     version: str
     decision: Decision
 
@@ -125,11 +134,10 @@ def export_feedback(rows: list[dict[str, Any]], expectations: Expectations) -> p
 def with_feedback(
     train_split: pd.DataFrame, test_split: pd.DataFrame, feedback: pd.DataFrame, target: str
 ) -> pd.DataFrame:
-    """The training rows unchanged, plus the feedback rows that are neither in them nor a test row's features."""
+    """The training rows unchanged, plus the feedback rows that are in neither them nor the test split."""
     columns = list(train_split.columns)
-    features = [name for name in columns if name != target]
     new = feedback[columns].astype(train_split.dtypes.to_dict()).drop_duplicates()
-    new = new[~contained(new, train_split, columns) & ~contained(new, test_split, features)]
+    new = new[~contained(new, train_split, columns) & ~contained(new, test_split, columns)]
     return pd.concat([train_split, new], ignore_index=True)
 
 
@@ -172,12 +180,18 @@ def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | All
         return AllQuarantined(exported=len(rows))
     feedback = export_feedback(kept, expectations)
     write_frame(feedback, paths / FEEDBACK)
+    learn_from, recent = recent_slice(feedback, params.promote.recent_share, params.promote.seed)
+    write_frame(recent, paths / RECENT)
     train_split, test_split = read_frame(paths / TRAIN, expectations), read_frame(paths / TEST, expectations)
-    combined = with_feedback(train_split, test_split, feedback, expectations.target.name)
+    combined = with_feedback(train_split, test_split, learn_from, expectations.target.name)
     write_frame(combined, paths / TRAIN_WITH_FEEDBACK)
-    dvc_add(paths.root, FEEDBACK, QUARANTINE, TRAIN_WITH_FEEDBACK)
+    dvc_add(paths.root, FEEDBACK, QUARANTINE, RECENT, TRAIN_WITH_FEEDBACK)
     added = len(combined) - len(train_split)
-    say("retrain", f"{len(feedback)} feedback rows exported to {FEEDBACK}; {added} new rows after deduplication")
+    say(
+        "retrain",
+        f"{len(feedback)} feedback rows exported to {FEEDBACK}; {len(recent)} of the newest kept aside for the gate "
+        f"({RECENT}); {added} new training rows after deduplication",
+    )
     with tempfile.TemporaryDirectory(prefix=".retrain-", dir=paths.root) as folder:
         stage = staged(paths.root, Path(folder), paths / TRAIN_WITH_FEEDBACK)
         run = train(params, settings, stage)
@@ -186,17 +200,25 @@ def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | All
         "lineage.data.feedback": file_md5(paths / FEEDBACK),
         "retrain.feedback_rows_added": str(added),
         "retrain.feedback_rows_quarantined": str(len(refused)),
+        "retrain.feedback_rows_recent": str(len(recent)),
     }
     for key, value in tags.items():
         MlflowClient().set_tag(run["run_id"], key, value)
-    decision = promote(params, settings, paths)
+    judged_on = recent[list(combined.columns)].astype(combined.dtypes.to_dict())
+    decision = promote(params, settings, paths, judged_on)
     return Retrained(
-        exported=len(rows), quarantined=len(refused), added=added, version=run["version"], decision=decision
+        exported=len(rows),
+        quarantined=len(refused),
+        added=added,
+        recent=len(recent),
+        version=run["version"],
+        decision=decision,
     )
 
 
 def main() -> int:
-    result = retrain(load_params(), get_settings(), Paths(find_project_root()))
+    params = load_params()
+    result = retrain(params, get_settings(), Paths(find_project_root()))
     if result is None:
         say("retrain", "no feedback yet: nothing to learn from (send some with POST /feedback)")
         return 0
@@ -204,7 +226,7 @@ def main() -> int:
         say("retrain", f"{result.message}; the registry is unchanged")
         return 1
     decision = result.decision
-    say("retrain", f"version {result.version} is now @{decision.alias}: {decision.reason}")
+    say_decision("retrain", decision, params.promote.metric)
     if decision.alias == "champion":
         say("retrain", "restart the service (or roll out) to serve the new champion")
     return 0

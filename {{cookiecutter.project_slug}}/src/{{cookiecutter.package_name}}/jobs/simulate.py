@@ -1,4 +1,8 @@
-"""Send realistic traffic to a running service: held-out records one by one, then feedback for a share of them."""
+"""Send realistic traffic to a running service: held-out records one by one, then feedback for a share of them.
+
+Covariate drift (`--drift`) moves the inputs; concept drift (`--concept-drift`) changes the truth that feedback
+carries, which monitoring can only see through feedback.
+"""
 
 import ipaddress
 import time
@@ -13,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.features import Kind, as_text
-from ..core.simulation import drift_features, noisy_labels, records
+from ..core.simulation import concept_drift, drift_features, noisy_labels, records
 from ..params import Task, load_params
 from ..settings import get_settings
 from .context import TEST
@@ -71,9 +75,11 @@ def simulate(
     feedback_rate: float = 0.0,
     label_noise: float = 0.0,
     seed: int = 0,
+    concept: float = 0.0,
 ) -> Tally:
     """POST n records drawn (seeded, with replacement) from held_out, drifted by `drift`; then POST the true label,
-    made noisy for a share label_noise, as feedback on a share feedback_rate of the answered predictions."""
+    changed by concept drift `concept` and made noisy for a share label_noise, as feedback on a share feedback_rate of
+    the answered predictions."""
     if not 0 < n <= MAX_REQUESTS:
         raise ValueError(f"--n must be between 1 and {MAX_REQUESTS}")
     started, tally = time.perf_counter(), Tally()
@@ -87,16 +93,17 @@ def simulate(
     for name, kind in types.items():  # an integer column shifted by a fraction is still sent as an integer
         if kind in INTEGER_TYPES:
             features[name] = features[name].round().astype("Int64").astype(object)
+    truth = concept_drift(features, drawn[target], task, concept, kinds, rng)
     answered: list[tuple[str, Any]] = []
-    for record, truth in zip(records(features), drawn[target].tolist(), strict=True):
+    for record, actual in zip(records(features), truth.tolist(), strict=True):
         response = client.post("/predict", json=record)
         if response.status_code == httpx.codes.OK:
             tally.predictions += 1
-            answered.append((response.json()["prediction_id"], truth))
+            answered.append((response.json()["prediction_id"], actual))
         else:
             tally.errors[f"predict {response.status_code}"] += 1
     chosen = [pair for pair in answered if rng.random() < feedback_rate]
-    truths = noisy_labels(pd.Series([truth for _, truth in chosen], dtype=object), task, label_noise, rng, classes)
+    truths = noisy_labels(pd.Series([actual for _, actual in chosen], dtype=object), task, label_noise, rng, classes)
     for (prediction_id, _), actual in zip(chosen, records(truths.to_frame("actual")), strict=True):
         body = {"prediction_id": prediction_id, "actual": actual["actual"], "source": "simulator"}
         response = client.post("/feedback", json=body)
@@ -116,6 +123,7 @@ def main(
     label_noise: float = 0.0,
     seed: int = 0,
     allow_remote: bool = False,
+    concept: float = 0.0,
 ) -> int:
     """Exit code 1 when any request failed."""
     if not (is_loopback(url) or allow_remote):
@@ -125,6 +133,9 @@ def main(
     with httpx.Client(base_url=url, headers=headers, timeout=30.0) as client:
         _, types, _ = served_features(client)
         held_out = read_held_out(settings.project_root / TEST, types)
-        tally = simulate(client, held_out, params.data.target, n, drift, feedback_rate, label_noise, seed)
-    print(f"Simulated traffic to {url} (drift {drift}, feedback {feedback_rate * 100:.0f}%): {tally.line()}")
+        tally = simulate(client, held_out, params.data.target, n, drift, feedback_rate, label_noise, seed, concept)
+    print(
+        f"Simulated traffic to {url} (drift {drift}, concept drift {concept}, feedback {feedback_rate * 100:.0f}%): "
+        f"{tally.line()}"
+    )
     return 1 if tally.errors else 0

@@ -1,0 +1,81 @@
+"""The promotion gate's rule: better on today's feedback, not much worse on the fixed test split, or today's rule."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .metrics import HIGHER_IS_BETTER, is_better
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One model's promotion metric on the fixed test split and on the recent feedback slice (None: not scored)."""
+
+    test: float
+    recent: float | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    promote: bool
+    rule: str  # "recent": judged on both sets; "test": judged on the test split alone (the fallback)
+    reason: str
+
+
+def recent_slice(feedback: pd.DataFrame, share: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows to train on, rows kept aside to judge on), both oldest first.
+
+    `feedback` is sorted oldest first. The slice holds round(share * rows) rows drawn (seeded) from the newest twice
+    that many: it describes today's world, and training still sees the other half of today, so a model can learn it.
+    """
+    size = round(share * len(feedback))
+    if size == 0:
+        return feedback, feedback.iloc[:0]
+    newest = feedback.iloc[-min(len(feedback), 2 * size) :]
+    held = newest.sample(n=size, random_state=seed).index
+    return feedback.drop(index=held), feedback.loc[sorted(held)]
+
+
+def worse_by(metric: str, candidate: float, champion: float) -> float:
+    """How much worse the candidate is than the champion, relative to the champion (0 or less: not worse)."""
+    loss = champion - candidate if HIGHER_IS_BETTER[metric] else candidate - champion
+    return loss / (abs(champion) or 1.0)
+
+
+def judge(
+    metric: str,
+    candidate: Scores,
+    champion: Scores,
+    recent_rows: int,
+    margin: float,
+    guard: float,
+    min_recent: int,
+) -> Verdict:
+    """Promote when the candidate beats the champion by more than `margin` on the recent slice and is not worse on
+    the test split by more than `guard` (relative); with fewer than `min_recent` recent rows, or a recent slice the
+    metric cannot score, fall back to beating the champion by `margin` on the test split alone, and say so."""
+    direction = "higher" if HIGHER_IS_BETTER[metric] else "lower"
+    if recent_rows < min_recent or candidate.recent is None or champion.recent is None:
+        if recent_rows == 0:
+            why = "no recent feedback was kept aside"
+        elif recent_rows < min_recent:
+            why = f"only {recent_rows} recent feedback rows (promote.min_recent is {min_recent})"
+        else:
+            why = f"{metric} cannot be computed on the {recent_rows} recent feedback rows"
+        win = is_better(metric, candidate.test, champion.test, margin)
+        verdict = "beats" if win else "does not beat"
+        reason = (
+            f"{why}, so the test split alone decides: {metric} {verdict} the champion's by more than {margin} "
+            f"({direction} is better)"
+        )
+        return Verdict(win, "test", reason)
+    better_today = is_better(metric, candidate.recent, champion.recent, margin)
+    loss = worse_by(metric, candidate.test, champion.test)
+    within_guard = loss <= guard
+    today = "beats" if better_today else "does not beat"
+    test = f"within the guard of {guard:.0%}" if within_guard else f"{loss:.1%} worse, past the guard of {guard:.0%}"
+    reason = (
+        f"on the {recent_rows} newest feedback rows {metric} {today} the champion's by more than {margin} "
+        f"({direction} is better); on the test split it is {test}"
+    )
+    return Verdict(better_today and within_guard, "recent", reason)
