@@ -17,7 +17,8 @@ from {{ cookiecutter.package_name }}.core.alerts import render_alert
 from {{ cookiecutter.package_name }}.core.monitoring import Summary
 from {{ cookiecutter.package_name }}.io.alerts import post_alert
 
-from .conftest import Loop, project_settings
+from .conftest import Loop
+from .test_history import loop_settings
 from .test_thresholds import make_summary
 
 # The part of a webhook URL that is its credential (as in Slack's /services/T.../B.../<token>).
@@ -128,11 +129,8 @@ def test_monitor_posts_a_drift_breach_to_the_webhook(
 ) -> None:
     from {{ cookiecutter.package_name }}.jobs import monitor
 
-    settings = project_settings(
-        loop.paths.root,
-        monitoring_dir=tmp_path / "monitoring",
-        alert_webhook_url=receiver.url,
-        alert_format=shape,
+    settings = loop_settings(
+        loop, monitoring_dir=tmp_path / "monitoring", alert_webhook_url=receiver.url, alert_format=shape
     )
     with caplog.at_level(logging.DEBUG):
         summary = monitor.run(settings, loop.params, last=180)
@@ -156,7 +154,7 @@ def test_a_failed_alert_keeps_the_report_and_the_breach(
     from {{ cookiecutter.package_name }}.jobs import monitor
 
     receiver.status = 500
-    settings = project_settings(loop.paths.root, monitoring_dir=tmp_path / "m", alert_webhook_url=receiver.url)
+    settings = loop_settings(loop, monitoring_dir=tmp_path / "m", alert_webhook_url=receiver.url)
     with caplog.at_level(logging.DEBUG):
         summary = monitor.run(settings, loop.params, last=180)
     assert summary is not None and summary.breached

@@ -2,14 +2,23 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from {{ cookiecutter.package_name }}.core.monitoring import history_entry
 from {{ cookiecutter.package_name }}.io.monitoring_history import HISTORY, append_history, read_history
+from {{ cookiecutter.package_name }}.settings import Settings
 
 from .conftest import Loop, project_settings
 from .test_thresholds import make_summary
+
+
+def loop_settings(loop: Loop, **overrides: Any) -> Settings:
+    """The loop's project, pinned to the version its predictions were logged for: another test may promote a new
+    champion in the same session, and `@champion` would then have no prediction in the log."""
+    pinned = f"models:/{loop.settings.model_name}/{loop.normal.model_version}"
+    return project_settings(loop.paths.root, model_uri=pinned, **overrides)
 
 
 def test_history_lines_round_trip_and_a_torn_line_is_skipped(tmp_path: Path) -> None:
@@ -40,7 +49,7 @@ def test_three_monitoring_runs_give_three_history_lines_and_a_workspace_trend(lo
     from {{ cookiecutter.package_name }}.jobs import monitor
 
     root = tmp_path / "monitoring"
-    settings = project_settings(loop.paths.root, monitoring_dir=root)
+    settings = loop_settings(loop, monitoring_dir=root)
     summaries = [monitor.run(settings, loop.params, last=last) for last in (360, 180, 90)]
     lines = (root / HISTORY).read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3

@@ -24,7 +24,8 @@ from {{ cookiecutter.package_name }}.jobs.evaluate import CARD, card_facts, eval
 from {{ cookiecutter.package_name }}.params import Params
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .conftest import TASK, Loop, project_settings
+from .conftest import TASK, Loop
+from .test_history import loop_settings
 
 SECTIONS = [
     "# Model card:",
@@ -136,16 +137,16 @@ def test_monitoring_section_is_replaced_and_nothing_else() -> None:
 
 
 @pytest.mark.slow
-def test_monitor_refreshes_the_champions_card_with_its_latest_status(loop: Loop, tmp_path: Path) -> None:
+def test_monitor_refreshes_the_served_versions_card_with_its_latest_status(loop: Loop, tmp_path: Path) -> None:
     from {{ cookiecutter.package_name }}.jobs import monitor
 
-    settings = project_settings(loop.paths.root, monitoring_dir=tmp_path)
+    settings = loop_settings(loop, monitoring_dir=tmp_path)
     summary = monitor.run(settings, loop.params, last=180)
     assert summary is not None
     latest = (tmp_path / "latest" / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert "No monitoring run yet" not in latest
     assert f"{summary.drift_share:.0%} of {summary.n_columns} features drifted" in latest
     assert "**Registered version**" in latest
-    champion = MlflowClient(settings.mlflow_tracking_uri).get_model_version_by_alias(settings.model_name, "champion")
-    assert champion.run_id is not None
-    assert run_card(settings, champion.run_id) == latest
+    version = MlflowClient(settings.mlflow_tracking_uri).get_model_version(settings.model_name, summary.model_version)
+    assert version.run_id is not None
+    assert run_card(settings, version.run_id) == latest
