@@ -199,10 +199,9 @@ def run(settings: Settings, params: Params, last: int | None = None, since: str 
     monitored = run_reports(reference, sample, window, params, new_run_dir(root, window.end))
     summary = monitored.summary
     latest = publish(Path(summary.reports["html"]).parent, root)
-    # The report is published: what follows records and tells, and none of it can lose the report.
+    # The report is published: what follows records and tells, and none of it can lose the report. The alert goes
+    # before the workspace and the card, so that a failure in either cannot keep a breach from being told.
     append_history(root, history_entry(summary))
-    record_run(root, champion.name, summary.quality_metric, monitored.snapshots)
-    refresh_card(settings, champion, summary, latest)
     if summary.breached and settings.alert_webhook_url is not None:
         links = {
             "report": str(latest / REPORT),
@@ -212,6 +211,8 @@ def run(settings: Settings, params: Params, last: int | None = None, since: str 
         if (latest / QUALITY).is_file():
             links["quality"] = str(latest / QUALITY)
         post_alert(settings.alert_webhook_url, render_alert(summary, links, settings.alert_format))
+    record_run(root, champion.name, summary.quality_metric, monitored.snapshots)
+    refresh_card(settings, champion, summary, latest)
     return summary
 
 
