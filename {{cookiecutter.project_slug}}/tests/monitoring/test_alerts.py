@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.core.alerts import render_alert
 from {{ cookiecutter.package_name }}.core.monitoring import Summary
-from {{ cookiecutter.package_name }}.io.alerts import post_alert
+from {{ cookiecutter.package_name }}.io.webhook import post_alert
 
 from .conftest import Loop
 from .test_history import loop_settings

@@ -25,12 +25,12 @@ from ..core.monitoring import (
     since_window,
 )
 from ..io import card_store
-from ..io.alerts import post_alert
 from ..io.evidently_workspace import record_run
 from ..io.monitoring_history import append_history
 from ..io.monitoring_reports import QUALITY, REPORT, SUMMARY, new_run_dir, publish
 from ..io.prediction_log import Scope, WindowSample, read_window, start_of_last
 from ..io.reference import Champion, load_champion, read_split, with_predictions
+from ..io.webhook import post_alert
 from ..params import Params, load_params
 from ..settings import Settings, get_settings
 from ..store.database import create_db_engine

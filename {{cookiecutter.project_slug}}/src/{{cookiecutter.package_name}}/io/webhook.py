@@ -1,4 +1,4 @@
-"""Deliver a monitoring alert to a webhook: bounded time, a few retries, and never the URL in a log line."""
+"""POST a monitoring alert to a webhook: bounded time, a few retries, and never the URL in a log line."""
 
 import http.client
 import json
