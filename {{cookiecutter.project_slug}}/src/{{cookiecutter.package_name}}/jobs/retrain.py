@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 
@@ -137,8 +138,21 @@ def with_feedback(
     """The training rows unchanged, plus the feedback rows that are in neither them nor the test split."""
     columns = list(train_split.columns)
     new = feedback[columns].astype(train_split.dtypes.to_dict()).drop_duplicates()
-    new = new[~contained(new, train_split, columns) & ~contained(new, test_split, columns)]
+    new = new[~contained(new, train_split, columns) & ~same_test_row(new, test_split, target)]
     return pd.concat([train_split, new], ignore_index=True)
+
+
+def same_test_row(rows: pd.DataFrame, test_split: pd.DataFrame, target: str) -> "pd.Series[bool]":
+    """Per row, whether a test row has its features and its label; a number counts as the same when it is close,
+    since a target read back from the CSV and one sent as JSON may differ in the last digit."""
+    features = [name for name in rows.columns if name != target]
+    labels = test_split[[*features, target]].drop_duplicates(subset=features).rename(columns={target: "_test"})
+    matched = rows.reset_index(drop=True).merge(labels, on=features, how="left")
+    if pd.api.types.is_numeric_dtype(rows[target]) and pd.api.types.is_numeric_dtype(matched["_test"]):
+        same = np.isclose(matched[target].astype(float), matched["_test"].astype(float), rtol=1e-9, atol=1e-12)
+    else:
+        same = (matched[target] == matched["_test"]).to_numpy()
+    return pd.Series(same & matched["_test"].notna().to_numpy(), index=rows.index)
 
 
 def contained(rows: pd.DataFrame, other: pd.DataFrame, columns: list[str]) -> "pd.Series[bool]":
