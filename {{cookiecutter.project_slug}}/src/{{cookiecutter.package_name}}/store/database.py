@@ -31,8 +31,7 @@ def create_db_engine(url: str, background_checkpoints: bool = False) -> Engine:
     """An engine whose committed transactions are durable before the caller is answered.
 
     `background_checkpoints` (SQLite): commits leave checkpoints to whoever calls `checkpoint`, as the service does
-    from a thread, so that a request never waits for the fsync of the database file (up to a second measured here
-    with a 400 MB file).
+    from a thread, so that a request never waits for the fsync of the database file (docs/performance.md, Storage).
     """
     # A server database may drop idle connections (restart, failover): test each one on checkout. A file needs not.
     pre_ping = not url.startswith("sqlite")

@@ -1,9 +1,8 @@
 """Time-ordered UUIDs (version 7, RFC 9562) for primary keys: a new row lands at the end of the key's index.
 
 Random (version 4) keys land anywhere in the index, so each row of a batch dirties a page of its own, in the SQLite
-WAL and in PostgreSQL alike: measured here, committing a batch of 32 predictions took 1.6 times the CPU with them,
-and more as the table grows. The 74 random bits keep ids unguessable and unique. Python 3.14 has uuid.uuid7; the
-project still supports 3.11.
+WAL and in PostgreSQL alike, and the cost grows with the table (docs/performance.md, Storage). The 74 random bits
+keep ids unguessable and unique. Python 3.14 has uuid.uuid7; the project still supports 3.11.
 """
 
 import os
