@@ -3,11 +3,13 @@
 import configparser
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 # cookiecutter-django's regex: any of these in a baked text file means a variable was not rendered. A tag's end is
@@ -54,3 +56,12 @@ def parse_config_files(project: Path) -> dict[str, object]:
 
 def ruff(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*RUFF, *args, "--no-cache", "."], cwd=project, capture_output=True, text=True, check=False)
+
+
+def tool(name: str) -> str:
+    """A tool of the template's environment (beside this interpreter), or from the PATH."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: it is in the template's requirements-dev.lock")
+    return found

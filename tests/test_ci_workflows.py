@@ -8,14 +8,13 @@ an environment); the auditor persona, meant to accept false positives, is not wh
 
 import ast
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.checks import tool
 from tests.options import OPTIONS, TEMPLATE
 
 CHECKS = ("make install", "make lint", "make typecheck", "make test", "make pipeline")
@@ -35,15 +34,6 @@ POSIX_ONLY = ("SIGKILL", "send_signal", "os.fork", "/proc/", "CHROMIUM", "fcntl"
 
 def commands(steps_or_scripts):
     return "\n".join(str(item.get("run", "")) if isinstance(item, dict) else str(item) for item in steps_or_scripts)
-
-
-def tool(name: str) -> str:
-    """A tool of the template's environment (beside this interpreter), or from the PATH."""
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.exists() else shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is not installed: it is in the template's requirements-dev.lock")
-    return found
 
 
 def run_tool(*command: str) -> subprocess.CompletedProcess[str]:

@@ -8,9 +8,7 @@ goes through one variable that the README's table of ports lists.
 import itertools
 import json
 import re
-import shutil
 import subprocess
-import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 import yaml
 from cookiecutter.main import cookiecutter
 
+from tests.checks import tool
 from tests.options import OPTIONS, TEMPLATE, is_supported
 
 DEPLOY_OPTIONS = ("tracking", "store", "dvc_remote")
@@ -39,15 +38,6 @@ VERSION_TAG = re.compile(r"\d+(\.\d+)*([-_][\w.]+)?")
 
 def stack_id(stack: dict[str, str]) -> str:
     return "-".join(f"{key}:{value}" for key, value in stack.items())
-
-
-def tool(name: str) -> str:
-    """A tool of the template's environment (beside this interpreter), or from the PATH."""
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.exists() else shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is not installed: it is in the template's requirements-dev.lock")
-    return found
 
 
 @pytest.fixture(scope="module")
