@@ -83,7 +83,11 @@ def fresh_records(paths: Paths, count: int) -> list[dict[str, Any]]:
 
 
 def versions(settings: Settings) -> int:
-    return len(MlflowClient(settings.mlflow_tracking_uri).search_model_versions(f"name = '{settings.model_name}'"))
+    return len(
+        MlflowClient(settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri).search_model_versions(
+            f"name = '{settings.model_name}'"
+        )
+    )
 
 
 def test_hostile_feedback_is_quarantined_and_the_rest_is_trained_on(champion: tuple[Paths, Settings]) -> None:
@@ -103,8 +107,12 @@ def test_hostile_feedback_is_quarantined_and_the_rest_is_trained_on(champion: tu
     assert len(pd.read_csv(paths / retrain.FEEDBACK)) == 20
     trained_on = pd.read_csv(paths / retrain.TRAIN_WITH_FEEDBACK)
     assert trained_on[COUNT].abs().max() < 100
-    run = MlflowClient(settings.mlflow_tracking_uri).get_run(
-        str(MlflowClient(settings.mlflow_tracking_uri).get_model_version(settings.model_name, result.version).run_id)
+    run = MlflowClient(settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri).get_run(
+        str(
+            MlflowClient(settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
+            .get_model_version(settings.model_name, result.version)
+            .run_id
+        )
     )
     assert run.data.tags["retrain.feedback_rows_quarantined"] == "5"
     assert run.data.tags["gate.rule"] == "test"  # 4 recent rows are too few to judge on

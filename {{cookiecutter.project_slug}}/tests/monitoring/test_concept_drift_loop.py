@@ -110,7 +110,7 @@ def test_the_gate_promotes_the_model_that_fits_todays_feedback(story: Story) -> 
     assert decision.rule == "recent"
     assert decision.recent_rows == retrained.recent >= 30
     assert decision.candidate_recent is not None and decision.champion_recent is not None
-    client = MlflowClient(story.settings.mlflow_tracking_uri)
+    client = MlflowClient(story.settings.mlflow_tracking_uri, registry_uri=story.settings.mlflow_tracking_uri)
     run = client.get_run(str(client.get_model_version(story.settings.model_name, retrained.version).run_id))
     assert run.data.tags["gate.decision"] == "champion"
     assert run.data.tags["gate.reason"] == decision.reason

@@ -86,7 +86,7 @@ def test_monitoring_needs_the_api_key_when_one_is_set(loop: Loop) -> None:
 
 def test_retraining_on_feedback_registers_a_new_version(loop: Loop) -> None:
     settings, params, paths = loop.settings, loop.params, loop.paths
-    client = MlflowClient(settings.mlflow_tracking_uri)
+    client = MlflowClient(settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
     before = max(int(v.version) for v in client.search_model_versions(f"name = '{settings.model_name}'"))
     champion = client.get_model_version_by_alias(settings.model_name, "champion").version
     result = retrain.retrain(params, settings, paths)

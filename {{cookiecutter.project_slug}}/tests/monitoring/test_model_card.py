@@ -124,7 +124,12 @@ def test_the_versions_run_holds_the_card_with_its_version_and_commit(
     card = run_card(settings, run["run_id"])
     assert f"**Registered version**: {run['version']}, MLflow run `{run['run_id']}`" in card
     assert "**Git commit**" in card
-    artifacts = [item.path for item in MlflowClient(settings.mlflow_tracking_uri).list_artifacts(run["run_id"])]
+    artifacts = [
+        item.path
+        for item in MlflowClient(
+            settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri
+        ).list_artifacts(run["run_id"])
+    ]
     assert "MODEL_CARD.md" in artifacts
 
 
@@ -147,6 +152,8 @@ def test_monitor_refreshes_the_served_versions_card_with_its_latest_status(loop:
     assert "No monitoring run yet" not in latest
     assert f"{summary.drift_share:.0%} of {summary.n_columns} features drifted" in latest
     assert "**Registered version**" in latest
-    version = MlflowClient(settings.mlflow_tracking_uri).get_model_version(settings.model_name, summary.model_version)
+    version = MlflowClient(settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri).get_model_version(
+        settings.model_name, summary.model_version
+    )
     assert version.run_id is not None
     assert run_card(settings, version.run_id) == latest
