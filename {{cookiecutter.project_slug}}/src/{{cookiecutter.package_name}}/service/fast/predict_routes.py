@@ -14,7 +14,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..api_schemas import Schemas
 from ..deps import ServiceState
 from ..logs import REQUEST_ID
-from ..routers.predict import UNAVAILABLE, Item, log_unavailable, predict_and_log, unscorable_error
+from ..routers.predict import (
+    UNAVAILABLE,
+    Item,
+    log_unavailable,
+    predict_and_log,
+    refuse_unscorable_batch,
+    unscorable_error,
+)
 from ..unscorable import Unscorable
 from .json_route import JsonBodyRoute
 from .micro_batching import MicroBatcher
@@ -60,11 +67,7 @@ def build_fast_predict_router(state: ServiceState, schemas: Schemas, batcher: Mi
             answers = await batcher.run(items, partial(predict_and_log, model, state.engine, whole=True))
         except SQLAlchemyError as exc:
             raise log_unavailable(exc) from exc
-        refusals: list[tuple[tuple[int | str, ...], Unscorable]] = [
-            ((index,), answer) for index, answer in enumerate(answers) if isinstance(answer, Unscorable)
-        ]
-        if refusals:
-            raise unscorable_error(refusals)
+        refuse_unscorable_batch(answers)
         state.metrics.count_predictions(model.version, "batch", len(answers))
         return json_response({"predictions": answers})
 

@@ -87,6 +87,15 @@ def unscorable_error(refusals: list[tuple[tuple[int | str, ...], Unscorable]]) -
     )
 
 
+def refuse_unscorable_batch(answers: list[Answer]) -> None:
+    """All or nothing: a 422 listing every record of the batch that cannot be scored, by its index, if there is one."""
+    refusals: list[tuple[tuple[int | str, ...], Unscorable]] = [
+        ((index,), answer) for index, answer in enumerate(answers) if isinstance(answer, Unscorable)
+    ]
+    if refusals:
+        raise unscorable_error(refusals)
+
+
 def log_unavailable(exc: SQLAlchemyError) -> HTTPException:
     return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"prediction log unavailable: {type(exc).__name__}")
 
@@ -125,11 +134,7 @@ def build_predict_router(schemas: Schemas, max_batch_size: int) -> APIRouter:
             answers = predict_and_log(model, state.engine, [(record, request_id) for record in records], whole=True)
         except SQLAlchemyError as exc:
             raise log_unavailable(exc) from exc
-        refusals: list[tuple[tuple[int | str, ...], Unscorable]] = [
-            ((index,), answer) for index, answer in enumerate(answers) if isinstance(answer, Unscorable)
-        ]
-        if refusals:
-            raise unscorable_error(refusals)
+        refuse_unscorable_batch(answers)
         state.metrics.count_predictions(model.version, "batch", len(answers))
         return {"predictions": answers}
 
