@@ -45,3 +45,18 @@ def test_no_import_goes_up_a_layer() -> None:
         for layer in imported_layers(path) - allowed
     ]
     assert upward == []
+
+
+def test_tests_mirror_the_package() -> None:
+    """Each test folder is named after a package folder, so a module's tests are found where the module is."""
+    tests = Path(__file__).parent
+
+    def folders(root: Path) -> set[str]:
+        return {path.name for path in root.iterdir() if path.is_dir() and not path.name.startswith(("_", "."))}
+
+    # monitoring/ tests the loop end to end (service, jobs and core together), so it has no one package folder.
+    # core/, io/, jobs/ and store/ have no __init__.py: `io` as a package would shadow the standard library's.
+    test_folders = folders(tests) - {"monitoring"}
+    assert test_folders <= folders(PACKAGE)
+    for folder in test_folders:
+        assert folders(tests / folder) <= folders(PACKAGE / folder)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 JOB_COMMAND = re.compile(r"python -m (?P<module>\w+\.jobs\.\w+)")
 
 
