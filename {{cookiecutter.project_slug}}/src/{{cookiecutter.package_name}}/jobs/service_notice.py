@@ -1,0 +1,43 @@
+"""After @champion moved: tell a service running on this machine to serve it, or say how a running one picks it up."""
+
+import os
+
+import httpx
+
+from ..io.service_admin import ReloadRefused, ServiceUnreachable, request_reload
+from ..settings import Settings
+
+DEFAULT_API_PORT = 8000  # `serve --port`'s default, which API_PORT overrides (README: Ports)
+
+
+def local_service_url() -> str:
+    """Where `make serve` listens: 127.0.0.1 on API_PORT, read as `serve` reads it."""
+    return f"http://127.0.0.1:{os.environ.get('API_PORT', DEFAULT_API_PORT)}"
+
+
+def tell_running_service(settings: Settings) -> str:
+    """Reload the service answering on 127.0.0.1:API_PORT and return one line saying what it answered; when nothing
+    answers there, a line saying how a running service picks the new champion up. Never raises for the service's sake:
+    the registry has already moved, and a service that is down or refuses must not turn that into a failure."""
+    url = local_service_url()
+    api_key = settings.api_key.get_secret_value() if settings.api_key else None
+    try:
+        answer = request_reload(url, api_key)
+    except ServiceUnreachable:
+        return (
+            f"no service answers on {url}; a running one serves the new champion after POST /admin/reload "
+            "(with its X-API-Key), or by itself within MODEL_POLL_SECONDS when that is set"
+        )
+    except ReloadRefused as refused:
+        return f"the service on {url} refused the new champion and keeps serving its model: {refused}"
+    except httpx.HTTPStatusError as error:
+        return (
+            f"the service on {url} answered {error.response.status_code} to POST /admin/reload and keeps serving "
+            "its model (a 401 or 403: it expects another API_KEY)"
+        )
+    except httpx.HTTPError as error:
+        return f"the service on {url} did not finish POST /admin/reload ({type(error).__name__}): it keeps its model"
+    version, previous = answer.get("version"), answer.get("previous_version")
+    if answer.get("status") == "reloaded":
+        return f"the service on {url} reloaded without a restart: it now serves version {version} (was {previous})"
+    return f"the service on {url} already serves version {version}: nothing to reload"
