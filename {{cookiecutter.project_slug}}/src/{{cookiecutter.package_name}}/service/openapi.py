@@ -5,13 +5,15 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from .docs_ui import docs_ui_paths
+
 SCHEME = "ApiKey"
 
 
 def public_paths(app: FastAPI) -> frozenset[str]:
-    """The probes and the documentation: open even when API_KEY is set."""
+    """The probes and the documentation (its pages, assets and schema): open even when API_KEY is set."""
     docs = [app.docs_url, app.redoc_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url]
-    return frozenset({"/health", "/ready", *(path for path in docs if path)})
+    return frozenset({"/health", "/ready", *docs_ui_paths(), *(path for path in docs if path)})
 
 
 def install_openapi(app: FastAPI, public: frozenset[str] | None) -> None:
