@@ -3,7 +3,8 @@
 What training promises to serving and monitoring (keep this true when changing the pipeline):
 
 - Registry: each `train` registers a new version of `settings.model_name`. `promote` moves the alias `champion` (what
-  serving loads, `models:/<name>@champion`) and points `challenger` at a newer version that did not win.
+  serving loads, `models:/<name>@champion`) and points `challenger` at a newer version that did not win. Every alias
+  move goes through `set_alias`, which records it in registry tags (core.alias_history): `history` reads them back.
 - Model: `mlflow.sklearn.load_model(uri)` returns a scikit-learn Pipeline that takes a pandas DataFrame with the
   ORIGINAL raw feature columns (the data's columns minus the target, names unchanged, spaces and all). Numeric
   columns are float64, categorical ones str/object; None/NaN are allowed anywhere (imputed), unknown categories
@@ -22,9 +23,13 @@ What training promises to serving and monitoring (keep this true when changing t
   and `lineage.dvc_experiment` when a `dvc exp run` trained it.
 """
 
+import getpass
 import logging
+import os
+import subprocess
 import time
 import warnings
+from collections.abc import Mapping
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +42,16 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
+from ..core.alias_history import (
+    Move,
+    actor,
+    move_tag_key,
+    move_tag_value,
+    next_sequence,
+    timeline,
+    utc_now,
+    version_tags,
+)
 from ..settings import Settings
 
 if TYPE_CHECKING:
@@ -142,8 +157,72 @@ def version_by_alias(name: str, alias: str) -> ModelVersion | None:
         return None
 
 
-def set_alias(name: str, alias: str, model_version: str) -> None:
-    MlflowClient().set_registered_model_alias(name, alias, model_version)
+def set_alias(
+    name: str,
+    alias: str,
+    model_version: str,
+    reason: str = "no reason given",
+    scores: Mapping[str, float] | None = None,
+) -> Move:
+    """Point `alias` at a version and record the move (core.alias_history says where): every alias move comes here,
+    so a move made by hand (a test restoring a champion, a notebook) is recorded too, only without a reason."""
+    client = MlflowClient()
+    before = version_by_alias(name, alias)
+    move = Move(
+        alias=alias,
+        to_version=str(model_version),
+        from_version=None if before is None else str(before.version),
+        at=utc_now(),
+        actor=current_actor(),
+        reason=reason,
+        scores=dict(scores or {}),
+    )
+    # The move first, its record after: a record of a move that failed would be worse than a move left unrecorded.
+    client.set_registered_model_alias(name, alias, move.to_version)
+    for key, value in version_tags(move).items():
+        client.set_model_version_tag(name, move.to_version, key, value)
+    # Read-then-write: two people moving the same alias in the same second could share a sequence number; moves
+    # are rare and made by one person or one CI job at a time, which a lock server would be too much to guard.
+    sequence = next_sequence(client.get_registered_model(name).tags, alias)
+    client.set_registered_model_tag(name, move_tag_key(alias, sequence), move_tag_value(move))
+    return move
+
+
+def alias_timeline(name: str, alias: str) -> list[Move]:
+    """The recorded moves of `alias`, oldest first (empty when the model or its history does not exist)."""
+    try:
+        tags = MlflowClient().get_registered_model(name).tags
+    except MlflowException:
+        return []
+    return timeline(tags, alias)
+
+
+def current_actor() -> str:
+    """Who is moving an alias here: see core.alias_history.actor for the rule."""
+    try:
+        git = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True, timeout=10, check=False)
+        git_user = git.stdout.strip() if git.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired):  # no git on this machine
+        git_user = None
+    try:
+        os_user = getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry or LOGNAME
+        os_user = "unknown"
+    return actor(os.environ, git_user, os_user)
+
+
+def registered_versions(name: str) -> list[str]:
+    """Every registered version number of a model, oldest first."""
+    versions = MlflowClient().search_model_versions(f"name = '{name}'")
+    return sorted((str(found.version) for found in versions), key=int)
+
+
+def input_columns(name: str, model_version: str) -> dict[str, str]:
+    """Column -> MLflow type of a version's input signature (what the service validates requests against)."""
+    info = mlflow.models.get_model_info(f"models:/{name}/{model_version}")
+    if info.signature is None:
+        return {}
+    return {str(column.name): column.type.name for column in info.signature.inputs.inputs}
 
 
 def delete_alias(name: str, alias: str) -> None:
