@@ -16,6 +16,7 @@ from ..io.datasets import read_frame
 from ..params import Params, load_params
 from ..settings import Settings, find_project_root, get_settings
 from .context import TEST, Paths, load_expectations, say
+from .service_notice import tell_running_service
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class Decision:
     recent_rows: int = 0
     candidate_recent: float | None = None
     champion_recent: float | None = None
+
+    @property
+    def moved_champion(self) -> bool:
+        return self.alias == tracking.CHAMPION and self.champion != self.candidate
 
     def record(self, metric: str) -> tuple[dict[str, str], dict[str, float]]:
         """(tags, metrics) that say what the gate decided and why, for the candidate's run or an audit trail."""
@@ -80,7 +85,8 @@ def promote(params: Params, settings: Settings, paths: Paths, recent: pd.DataFra
     candidate_score = metric_of(candidate, test)
     current = tracking.version_by_alias(name, tracking.CHAMPION)
     if current is None:
-        decision = _decide(name, Decision(candidate, None, "", candidate_score, None, "there is no champion yet"), True)
+        first = Decision(candidate, None, "", candidate_score, None, "there is no champion yet")
+        decision = _decide(name, first, True, metric)
         return _recorded(decision, metric, str(newest.run_id))
     champion = str(current.version)
     if champion == candidate:
@@ -90,7 +96,7 @@ def promote(params: Params, settings: Settings, paths: Paths, recent: pd.DataFra
     except (KeyError, ValueError) as error:
         # The data changed shape (bring your own data): the old champion cannot even read the new test split.
         reason = f"the champion cannot score the current test split ({error})"
-        decision = _decide(name, Decision(candidate, champion, "", candidate_score, None, reason), True)
+        decision = _decide(name, Decision(candidate, champion, "", candidate_score, None, reason), True, metric)
         return _recorded(decision, metric, str(newest.run_id))
     candidate_recent, champion_recent = recent_metric_of(candidate), recent_metric_of(champion)
     verdict = judge(
@@ -114,13 +120,14 @@ def promote(params: Params, settings: Settings, paths: Paths, recent: pd.DataFra
         candidate_recent,
         champion_recent,
     )
-    return _recorded(_decide(name, proposal, verdict.promote), metric, str(newest.run_id))
+    return _recorded(_decide(name, proposal, verdict.promote, metric), metric, str(newest.run_id))
 
 
-def _decide(name: str, proposal: Decision, win: bool) -> Decision:
-    """Move the aliases (always through tracking.set_alias) and return the decision with the alias given."""
+def _decide(name: str, proposal: Decision, win: bool, metric: str) -> Decision:
+    """Move the aliases (always through tracking.set_alias, which records who, when, why and the scores)."""
     alias = tracking.CHAMPION if win else tracking.CHALLENGER
-    tracking.set_alias(name, alias, proposal.candidate)
+    _, scores = proposal.record(metric)
+    tracking.set_alias(name, alias, proposal.candidate, proposal.reason, scores)
     challenger = tracking.version_by_alias(name, tracking.CHALLENGER)
     if win and challenger is not None and str(challenger.version) == proposal.candidate:
         tracking.delete_alias(name, tracking.CHALLENGER)  # it lost once, then won: one alias says where it stands
@@ -140,8 +147,11 @@ def _recorded(decision: Decision, metric: str, run_id: str) -> Decision:
 
 def main() -> int:
     params = load_params()
-    decision = promote(params, get_settings(), Paths(find_project_root()))
+    settings = get_settings()
+    decision = promote(params, settings, Paths(find_project_root()))
     say_decision("promote", decision, params.promote.metric)
+    if decision.moved_champion:
+        say("promote", tell_running_service(settings))
     return 0
 
 

@@ -1,0 +1,38 @@
+"""`history`: @champion's timeline as recorded in the MLflow registry, newest move first."""
+
+import json
+from dataclasses import asdict
+
+from ..core.alias_history import Move
+from ..io import tracking
+from ..settings import Settings, get_settings
+
+
+def champion_history(settings: Settings) -> list[Move]:
+    """The moves of @champion, newest first: the question is usually "what changed lately"."""
+    tracking.connect(settings)
+    return list(reversed(tracking.alias_timeline(settings.model_name, tracking.CHAMPION)))
+
+
+def describe(move: Move) -> str:
+    """One move on one line: time, actor, from → to, the scores, the reason."""
+    before = "none" if move.from_version is None else move.from_version
+    scores = ", ".join(f"{name} {value:.4f}" for name, value in move.scores.items()) or "no scores"
+    return f"{move.at}  {move.actor}  {before} → {move.to_version}  [{scores}]  {move.reason}"
+
+
+def main(as_json: bool = False) -> int:
+    settings = get_settings()
+    moves = champion_history(settings)
+    if as_json:
+        print(
+            json.dumps({"model": settings.model_name, "alias": tracking.CHAMPION, "moves": [asdict(m) for m in moves]})
+        )
+        return 0
+    if not moves:
+        print(f"no recorded move of @{tracking.CHAMPION} for {settings.model_name!r}: run `make promote` first")
+        return 0
+    print(f"@{tracking.CHAMPION} of {settings.model_name!r}, newest first ({len(moves)} moves):")
+    for move in moves:
+        print(describe(move))
+    return 0

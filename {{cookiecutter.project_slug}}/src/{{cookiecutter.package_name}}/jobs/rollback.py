@@ -1,0 +1,52 @@
+"""`rollback`: move @champion back to an earlier version, refusing one the running service could not serve."""
+
+from ..core.alias_history import Move, previous_champion, rollback_reason
+from ..core.input_signature import signature_difference
+from ..io import tracking
+from ..settings import Settings, get_settings
+from .context import say
+from .service_notice import tell_running_service
+
+
+class RollbackRefusedError(ValueError):
+    """The rollback would leave the registry worse off; the message says why in one sentence."""
+
+
+def rollback(settings: Settings, to: str | None = None, why: str | None = None) -> Move:
+    """Move @champion to version `to` (by default the champion before the current one) and record it as a rollback."""
+    name, alias = settings.model_name, tracking.CHAMPION
+    tracking.connect(settings)
+    current = tracking.version_by_alias(name, alias)
+    if current is None:
+        raise RollbackRefusedError(f"{name!r} has no @{alias} to roll back: run `make promote` first")
+    champion = str(current.version)
+    target = to.strip() if to is not None else previous_champion(tracking.alias_timeline(name, alias), champion)
+    if target is None:
+        raise RollbackRefusedError(
+            f"the recorded history names no champion before version {champion}: choose one with --to VERSION "
+            "(`history` lists the moves)"
+        )
+    versions = tracking.registered_versions(name)
+    if target not in versions:
+        raise RollbackRefusedError(f"version {target} of {name!r} does not exist (registered: {', '.join(versions)})")
+    if target == champion:
+        raise RollbackRefusedError(f"version {target} is already @{alias}: nothing to roll back")
+    difference = signature_difference(tracking.input_columns(name, champion), tracking.input_columns(name, target))
+    if difference is not None:
+        raise RollbackRefusedError(
+            f"version {target} cannot take version {champion}'s requests, so a running service could not serve it: "
+            f"{difference}"
+        )
+    return tracking.set_alias(name, alias, target, rollback_reason(why))
+
+
+def main(to: str | None = None, why: str | None = None) -> int:
+    settings = get_settings()
+    try:
+        move = rollback(settings, to, why)
+    except RollbackRefusedError as refused:
+        say("rollback", f"refused: {refused}")
+        return 1
+    say("rollback", f"@{move.alias} moved from version {move.from_version} to {move.to_version} ({move.reason})")
+    say("rollback", tell_running_service(settings))
+    return 0
