@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.core.monitoring import HistoryEntry
 from {{ cookiecutter.package_name }}.io.monitoring_history import append_history
+from {{ cookiecutter.package_name }}.io.ports import port_holder
 from {{ cookiecutter.package_name }}.jobs.context import Paths
 from {{ cookiecutter.package_name }}.jobs.doctor import (
-    port_holder,
     probe_champion,
     probe_monitoring,
     probe_pipeline,
@@ -78,6 +78,7 @@ def run_doctor(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@pytest.mark.slow
 def test_a_fresh_project_is_a_list_of_steps_to_take_and_exits_0(fresh_project: Path) -> None:
     code, output = run_doctor("--json")
     report = json.loads(output)
@@ -97,6 +98,7 @@ def test_a_fresh_project_is_a_list_of_steps_to_take_and_exits_0(fresh_project: P
     assert "· pipeline: never run (no dvc.lock) -> next: make pipeline" in text.splitlines()
 
 
+@pytest.mark.slow
 def test_a_prediction_log_that_cannot_be_opened_is_broken_and_fails_doctor(fresh_project: Path) -> None:
     (fresh_project / "predictions.db").write_bytes(b"not a database, just bytes " * 100)
     code, output = run_doctor("--json")
@@ -133,6 +135,7 @@ def test_a_port_held_by_another_program_is_broken_and_names_its_pid(tmp_path: Pa
     assert port_holder("API_PORT", port) is None
 
 
+@pytest.mark.slow
 def test_the_pipeline_is_ok_once_reproduced_and_names_the_stages_a_change_invalidates(tmp_path: Path) -> None:
     (tmp_path / "params.yaml").write_text("scale: 2\n")
     (tmp_path / "dvc.yaml").write_text(
