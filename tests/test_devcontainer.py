@@ -22,6 +22,15 @@ PORT_ROW = re.compile(r"^\| `(?P<variable>[A-Z0-9_]+_PORT)` \| (?P<default>\d+) 
 MAKE_COMMAND = re.compile(r"make [a-z][a-z-]*")
 # The ports a learner needs from a codespace: the service and MLflow's UI.
 REQUIRED_PORTS = ("API_PORT", "MLFLOW_PORT")
+# Properties of an image-based dev container in the specification's schema (containers.dev, devContainer.base.schema),
+# which no offline validator ships: a misspelt key would otherwise be ignored in silence by every tool.
+SPEC_PROPERTIES = {
+    "name", "image", "features", "forwardPorts", "portsAttributes", "otherPortsAttributes", "containerEnv",
+    "remoteEnv", "remoteUser", "containerUser", "mounts", "runArgs", "workspaceFolder", "workspaceMount",
+    "hostRequirements", "initializeCommand", "onCreateCommand", "updateContentCommand", "postCreateCommand",
+    "postStartCommand", "postAttachCommand", "waitFor", "customizations", "shutdownAction", "overrideCommand",
+}  # fmt: skip
+ON_AUTO_FORWARD = {"notify", "openBrowser", "openBrowserOnce", "openPreview", "silent", "ignore"}
 
 
 @pytest.fixture(scope="module", params=OPTIONS["python_version"], ids=lambda v: f"python_version:{v}")
@@ -83,3 +92,10 @@ def test_git_trusts_the_workspace_whoever_owns_it(baked: Path) -> None:
     # ownership") and lineage, DVC and the first commit fail. safe.directory is git's own remedy.
     command = devcontainer(baked)["postStartCommand"]
     assert command == "git config --global --add safe.directory ${containerWorkspaceFolder}"
+
+
+def test_every_property_is_one_the_specification_defines(baked: Path) -> None:
+    config = devcontainer(baked)
+    assert set(config) <= SPEC_PROPERTIES, f"not in the dev container specification: {set(config) - SPEC_PROPERTIES}"
+    assert isinstance(config["hostRequirements"]["cpus"], int) and config["hostRequirements"]["cpus"] >= 1
+    assert {attribute["onAutoForward"] for attribute in config["portsAttributes"].values()} <= ON_AUTO_FORWARD
