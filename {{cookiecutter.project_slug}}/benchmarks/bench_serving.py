@@ -5,8 +5,11 @@ ratios show what the fast mode's pieces buy (docs/performance.md keeps the measu
 
 Each server runs on 127.0.0.1 with one worker; each is loaded by the same client (wrk when it is on the PATH,
 otherwise a bounded asyncio httpx generator): N connections for a fixed duration, single records then batches of
-100. It prints req/s, p50 and p99 latency, the ratios service/bare and service/mlflow of each mode, and each
-mode's worker memory. The service logs every prediction to a throwaway SQLite file: the project's own log stays clean.
+100. The servers take turns, round after round, so that a burst of other work on a shared machine hits every server
+of a round alike: each ratio is taken within a round, and the median and range over the rounds are printed. Beside
+req/s, p50 and p99 latency it prints the CPU time each server spent per request (its processes' user and system
+time, Linux), a ratio that a busy machine changes far less than req/s, and each mode's worker memory. The service
+logs every prediction to a throwaway SQLite file: the project's own log stays clean.
 Needs a champion in the registry (`make pipeline`); MLFLOW_TRACKING_URI and MODEL_URI are read as the service does.
 """
 
@@ -94,6 +97,7 @@ def sample_record(base: str) -> dict[str, Any]:
 
 
 def run_wrk(url: str, body: bytes, connections: int, duration: float) -> dict[str, float]:
+    """One wrk run: req/s, p50 and p99 latency in ms, requests answered and non-2xx answers."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(
             'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
@@ -112,6 +116,7 @@ def run_wrk(url: str, body: bytes, connections: int, duration: float) -> dict[st
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),  # type: ignore[index]
+        "requests": float(re.search(r"(\d+) requests in", output)[1]),  # type: ignore[index]
         "p50": latency_ms("50"),
         "p99": latency_ms("99"),
         "errors": float(errors[1]) if errors else 0.0,
@@ -139,13 +144,73 @@ async def run_httpx(url: str, body: bytes, connections: int, duration: float) ->
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - began
     cuts = statistics.quantiles(latencies, n=100)
-    return {"rps": len(latencies) / elapsed, "p50": cuts[49], "p99": cuts[98], "errors": float(errors)}
+    return {
+        "rps": len(latencies) / elapsed,
+        "requests": float(len(latencies)),
+        "p50": cuts[49],
+        "p99": cuts[98],
+        "errors": float(errors),
+    }
 
 
 def load(url: str, body: bytes, connections: int, duration: float) -> dict[str, float]:
     if shutil.which("wrk"):
         return run_wrk(url, body, connections, duration)
     return asyncio.run(run_httpx(url, body, connections, duration))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its descendants (`mlflow models serve` runs uvicorn as a child), in
+    seconds, or NaN where /proc is missing (not Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # Fields after the command name, which is in parentheses and may hold spaces.
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        stats[int(entry.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    if pid not in stats:
+        return float("nan")
+    tree, total = {pid}, 0.0
+    while True:
+        children = {child for child, (parent, _) in stats.items() if parent in tree} - tree
+        if not children:
+            break
+        tree |= children
+    for member in tree:
+        total += stats[member][1]
+    return total
+
+
+def measure(pid: int, url: str, body: bytes, connections: int, duration: float) -> dict[str, float]:
+    """One load run, plus the milliseconds of CPU the server spent per request it answered."""
+    before = cpu_seconds(pid)
+    result = load(url, body, connections, duration)
+    result["cpu_ms"] = (cpu_seconds(pid) - before) * 1000 / max(result["requests"], 1.0)
+    return result
+
+
+def combine(runs: list[dict[str, float]]) -> dict[str, float]:
+    """One server's rounds: the median of each figure, and every error."""
+    combined = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    combined["errors"] = sum(run["errors"] for run in runs)
+    return combined
+
+
+def spread(values: list[float]) -> str:
+    """The median, and the range when there are several values: "4.1 (3.9-4.4)"."""
+    median = f"{statistics.median(values):.1f}"
+    return median if len(values) == 1 else f"{median} ({min(values):.1f}-{max(values):.1f})"
+
+
+def speedups(service: list[dict[str, float]], reference: list[dict[str, float]], key: str = "rps") -> list[float]:
+    """How many times the reference the service does, round by round: by req/s, or by CPU time per request."""
+    pairs = zip(service, reference, strict=True)
+    if key == "rps":
+        return [ours["rps"] / theirs["rps"] for ours, theirs in pairs]
+    return [theirs[key] / ours[key] for ours, theirs in pairs]
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -161,7 +226,8 @@ def rss_mb(pid: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per scenario")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of load per server, scenario and round")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of every server; ratios are taken per round")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument("--batch", type=int, default=100, help="records per batch request")
     parser.add_argument("--skip-mlflow", action="store_true", help="do not start `mlflow models serve`")
@@ -179,7 +245,7 @@ def main() -> None:
     ports = {"fast": free_port(), "plain": free_port(), "bare": free_port(), "mlflow": free_port()}
     uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--workers", "1"]
     servers: dict[str, subprocess.Popen[bytes]] = {}
-    results: dict[tuple[str, str], dict[str, float]] = {}
+    runs: dict[tuple[str, str], list[dict[str, float]]] = {}
     memory: dict[str, tuple[float, float]] = {}
     try:
         for mode in modes:
@@ -220,7 +286,7 @@ def main() -> None:
                 f"http://127.0.0.1:{ports['mlflow']}/ping",
             )
         record = sample_record(f"http://127.0.0.1:{ports['fast']}")
-        bodies = {
+        bodies: dict[str, dict[str, Any]] = {
             "single": {"service": record, "mlflow": {"dataframe_records": [record]}},
             f"batch{args.batch}": {
                 "service": [record] * args.batch,
@@ -230,21 +296,31 @@ def main() -> None:
         paths = {"single": ("/predict", "/invocations"), f"batch{args.batch}": ("/predict/batch", "/invocations")}
         for scenario, payload in bodies.items():
             service_path, mlflow_path = paths[scenario]
-            for name in servers:
-                path = mlflow_path if name == "mlflow" else service_path
-                body = json.dumps(payload["mlflow" if name == "mlflow" else "service"]).encode()
-                load(f"http://127.0.0.1:{ports[name]}{path}", body, args.connections, 1.0)  # warm-up
-                results[(scenario, name)] = load(
-                    f"http://127.0.0.1:{ports[name]}{path}", body, args.connections, args.duration
+            targets = {
+                name: (
+                    f"http://127.0.0.1:{ports[name]}{mlflow_path if name == 'mlflow' else service_path}",
+                    json.dumps(payload["mlflow" if name == "mlflow" else "service"]).encode(),
                 )
+                for name in servers
+            }
+            for url, body in targets.values():
+                load(url, body, args.connections, 1.0)  # warm-up
+            for _ in range(args.rounds):
+                for name, (url, body) in targets.items():
+                    run = measure(servers[name].pid, url, body, args.connections, args.duration)
+                    runs.setdefault((scenario, name), []).append(run)
         memory = {mode: rss_mb(servers[mode].pid) for mode in modes}
     finally:
         for process in servers.values():
             stop(process)
         shutil.rmtree(workdir, ignore_errors=True)
 
+    results = {key: combine(value) for key, value in runs.items()}
     client = "wrk" if shutil.which("wrk") else "httpx"
-    print(f"\n{client}, {args.connections} connections, {args.duration:.0f} s per run, one worker per server")
+    print(
+        f"\n{client}, {args.connections} connections, {args.duration:.0f} s per run, {args.rounds} rounds "
+        "(medians shown), one worker per server"
+    )
     if client == "httpx":
         # One Python process cannot send as fast as the bare app answers: the ratios to it then understate the gap.
         print("(the Python client may be the limit here: install wrk, e.g. apt-get install wrk, for the ratios)")
@@ -253,12 +329,19 @@ def main() -> None:
     for (scenario, name), r in results.items():
         print(f"{scenario:<10} {name:<8} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>7.0f}")
     print()
+    print("CPU ms per request (user + system time of the server's processes):")
+    for (scenario, name), r in results.items():
+        print(f"  {scenario:<10} {name:<8} {r['cpu_ms']:>8.3f}")
+    print()
+    print("req/s ratios, median (range) over the rounds; last, the same ratio by CPU time per request:")
     for scenario in bodies:
         for mode in modes:
-            service = results[(scenario, mode)]["rps"]
-            line = f"{scenario:<10} service/bare = {service / results[(scenario, 'bare')]['rps']:.2f}"
-            if (scenario, "mlflow") in results:
-                line += f"   service/mlflow = {service / results[(scenario, 'mlflow')]['rps']:.1f}"
+            service = runs[(scenario, mode)]
+            line = f"{scenario:<10} service/bare = {statistics.median(speedups(service, runs[(scenario, 'bare')])):.2f}"
+            if (scenario, "mlflow") in runs:
+                mlflow_runs = runs[(scenario, "mlflow")]
+                line += f"   service/mlflow = {spread(speedups(service, mlflow_runs))}"
+                line += f"   by CPU {spread(speedups(service, mlflow_runs, 'cpu_ms'))}"
             print(f"{line}   ({mode})")
     print()
     for mode, (rss, peak) in memory.items():
