@@ -1,6 +1,8 @@
 """Every monitoring run is remembered: a line in history.jsonl and snapshots in the local Evidently workspace."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,45 @@ def test_no_history_reads_as_empty(tmp_path: Path) -> None:
     assert read_history(tmp_path) == []
 
 
+SERVE_HISTORY = """
+import sys
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from {{ cookiecutter.package_name }}.service.app import create_app
+from {{ cookiecutter.package_name }}.settings import Settings
+
+root = Path(sys.argv[1])
+settings = Settings(
+    _env_file=None,
+    project_root=root,
+    mlflow_tracking_uri=f"sqlite:///{root / 'mlflow.db'}",
+    database_url=f"sqlite:///{root / 'predictions.db'}",
+    monitoring_dir=root / "monitoring",
+)
+client = TestClient(create_app(settings))
+history, page = client.get("/monitoring/history"), client.get("/monitoring")
+figures = (history.status_code, len(history.json()), page.status_code, page.text.count('data-series="drift" cx='))
+# The last line: the service's JSON logs go to stdout before it.
+print(*figures, "evidently" in sys.modules)
+"""
+
+
+def test_the_service_serves_the_history_and_trend_without_importing_evidently(tmp_path: Path) -> None:
+    root = tmp_path / "monitoring"
+    for drifted in (False, True):
+        append_history(root, history_entry(make_summary(drifted=drifted)))
+    (root / "latest").mkdir()
+    (root / "latest" / "report.html").write_text("<html><body><div id=root_1></div></body></html>", encoding="utf-8")
+    # A fresh interpreter: this test process may have imported Evidently for another test.
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE_HISTORY, str(tmp_path)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "200 2 200 2 False"
+
+
 @pytest.mark.slow
 def test_three_monitoring_runs_give_three_history_lines_and_a_workspace_trend(loop: Loop, tmp_path: Path) -> None:
     from evidently.ui.workspace import Workspace
@@ -67,6 +108,16 @@ def test_three_monitoring_runs_give_three_history_lines_and_a_workspace_trend(lo
     names = sorted(snapshot.name for snapshot in snapshots if snapshot is not None)
     # A drift snapshot per run, and a quality one per run with feedback (every window here has some).
     assert names == ["drift"] * 3 + ["quality"] * 3
+    from fastapi.testclient import TestClient
+
+    from {{ cookiecutter.package_name }}.service.app import create_app
+
+    # The service's view of the same runs, without its lifespan: the history is a file, no model is needed.
+    served = TestClient(create_app(settings)).get("/monitoring/history").json()
+    assert [(run["created_at"], run["drift_share"]) for run in served] == [
+        (line["created_at"].replace("+00:00", "Z"), line["drift_share"]) for line in recorded
+    ]
+    assert TestClient(create_app(settings)).get("/monitoring/history?last=1").json() == served[-1:]
     panels = workspace.get_dashboard(project.id).panels
     assert {panel.title for panel in panels} == {
         "Share of drifted features",
