@@ -157,3 +157,27 @@ def test_monitor_refreshes_the_served_versions_card_with_its_latest_status(loop:
     )
     assert version.run_id is not None
     assert run_card(settings, version.run_id) == latest
+
+
+@pytest.mark.slow
+def test_the_champions_card_opens_at_model_card_with_every_section_filled(loop: Loop) -> None:
+    from fastapi.testclient import TestClient
+
+    from {{ cookiecutter.package_name }}.service.app import create_app
+    from {{ cookiecutter.package_name }}.service.served_model import load_served_model
+
+    settings = loop_settings(loop)
+    with TestClient(create_app(settings, model_loader=load_served_model)) as client:
+        markdown = client.get("/model/card")
+        page = client.get("/model/card", params={"format": "html"})
+    assert markdown.status_code == 200, markdown.text
+    assert markdown.headers["content-type"] == "text/markdown; charset=utf-8"
+    card = markdown.text
+    positions = [card.find(section) for section in SECTIONS]
+    assert -1 not in positions and positions == sorted(positions), positions
+    assert f"**Registered version**: {loop.normal.model_version}, MLflow run `" in card
+    # The loop monitored this version, so its card carries a status, from whichever copy was newest.
+    assert "No monitoring run yet" not in card and "features drifted" in card
+    assert "| `colour` | red |" in card
+    assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "<h3>Per-slice metrics</h3>" in page.text and "<td><code>colour</code></td>" in page.text

@@ -50,6 +50,11 @@ def log_card(settings: Settings, run_id: str, card: str) -> None:
 def fetch_card(settings: Settings, run_id: str) -> str | None:
     """The card logged to a run, or None for a version registered before cards existed."""
     connect(settings)
+    return read_run_card(run_id)
+
+
+def read_run_card(run_id: str) -> str | None:
+    """The card logged to a run, from the tracking store MLflow is connected to (the served model's loader uses it)."""
     try:
         return mlflow.artifacts.load_text(f"runs:/{run_id}/{CARD}")
     except (MlflowException, OSError):

@@ -64,6 +64,8 @@ class ServedModel:
     ranges: dict[str, Range] = field(default_factory=dict)
     # The raw feature behind each column of the final estimator's input, to name it when a record overflows.
     columns: tuple[str | None, ...] = ()
+    # MODEL_CARD.md as logged with the version's run, fetched with the model (GET /model/card); None without one.
+    card: str | None = None
 
     def frame(self, records: list[dict[str, Any]]) -> pd.DataFrame:
         """One DataFrame for the batch, as the pipeline was fitted on: numbers as float64, a missing value NaN."""
@@ -158,6 +160,8 @@ def fetch_served_model(tracking_uri: str, model_uri: str) -> ServedModel:
     import mlflow.sklearn
     from mlflow import MlflowClient
 
+    from ..io.card_store import read_run_card
+
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     client = MlflowClient()
@@ -191,6 +195,7 @@ def fetch_served_model(tracking_uri: str, model_uri: str) -> ServedModel:
         lineage={key: tags.get(tag) for key, tag in LINEAGE_TAGS.items()},
         ranges={str(name): (float(low), float(high)) for name, (low, high) in ranges.items()},
         columns=estimator_columns(pipeline),
+        card=read_run_card(registered.run_id) if registered.run_id else None,
     )
 
 
