@@ -5,11 +5,12 @@ from typing import Any
 import httpx
 
 
-class ServiceUnreachable(RuntimeError):
+# No Error suffix: the names are the contract that the jobs moving @champion import.
+class ServiceUnreachable(RuntimeError):  # noqa: N818
     """Nothing answered at the service's URL (not started, wrong port, or it went away)."""
 
 
-class ReloadRefused(RuntimeError):
+class ReloadRefused(RuntimeError):  # noqa: N818
     """The service refused the new model (409) and keeps serving the old one; the message is its reason."""
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .database import WRITE
 from .ids import new_id
-from .tables import Feedback, ModelVersion, Prediction, utcnow
+from .tables import Feedback, ModelReload, ModelVersion, Prediction, utcnow
 
 # Racing writers of feedback on one prediction retry on the revision's unique constraint (PostgreSQL; SQLite
 # serialises writers already). Each retry sees the winner's row, so a few attempts always suffice.
@@ -36,6 +36,27 @@ def record_model_version(engine: Engine, name: str, version: str, run_id: str | 
     with Session(engine.execution_options(**WRITE)) as session, session.begin():
         if session.get(ModelVersion, (name, version)) is None:
             session.add(ModelVersion(name=name, version=version, run_id=run_id, lineage=lineage))
+
+
+def record_reload(engine: Engine, name: str, version: str, requested_by: str) -> int:
+    """Record that the served model was swapped to this version; returns the reload's id."""
+    with Session(engine.execution_options(**WRITE)) as session, session.begin():
+        reload = ModelReload(model_name=name, version=version, requested_by=requested_by[:200])
+        session.add(reload)
+        session.flush()
+        return reload.id
+
+
+def latest_reload(engine: Engine, name: str) -> tuple[int, str] | None:
+    """The id and version of the newest reload of this model, or None: one indexed read, cheap to repeat."""
+    with Session(engine) as session:
+        row = session.execute(
+            select(ModelReload.id, ModelReload.version)
+            .where(ModelReload.model_name == name)
+            .order_by(ModelReload.id.desc())
+            .limit(1)
+        ).first()
+    return None if row is None else (row.id, row.version)
 
 
 def insert_predictions(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:

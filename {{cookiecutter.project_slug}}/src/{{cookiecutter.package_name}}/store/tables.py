@@ -1,4 +1,4 @@
-"""Tables of the prediction log: served model versions, predictions and the feedback on them."""
+"""Tables of the prediction log: served model versions, predictions, the feedback on them, and model reloads."""
 
 import uuid
 from datetime import UTC, datetime
@@ -96,3 +96,16 @@ class Feedback(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(100))
+
+
+class ModelReload(Base):
+    """A swap of the served model to a version, made by one worker: the others, and other replicas, follow it."""
+
+    __tablename__ = "model_reloads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    model_name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(50))
+    # Who asked: the client address of POST /admin/reload, or "poll" for the registry poll.
+    requested_by: Mapped[str] = mapped_column(String(200))

@@ -11,6 +11,7 @@ Plain mode (routers/predict.py, served_model.py) is the reference; each piece he
 | predict_routes | routers/predict.py's routes    | the pieces wired, orjson       | test_serving_modes.py           |
 | http_metrics   | instrumentator's middleware    | no Request, Info, route match  | test_serving_modes.py           |
 | start (below)  | route order; GC full scans     | hot routes first; model frozen | every endpoint test, both modes |
+| prepare_model  | the swapped-in model as loaded | a new version gets numpy_path  | test_reload.py                  |
 
 docs/performance.md has what each piece buys, measured by `make bench`.
 """
@@ -24,13 +25,14 @@ from fastapi import FastAPI
 from ..deps import ServiceState
 from ..prometheus import UNMEASURED
 from ..routers.predict import Item, predict_and_log
+from ..served_model import ServedModel
 from .child_loader import load_in_child_process
 from .http_metrics import HttpMetrics, HttpMetricsMiddleware
 from .micro_batching import MicroBatcher
 from .numpy_path import with_numpy_path
 from .predict_routes import build_fast_predict_router
 
-__all__ = ["add_http_metrics", "load_in_child_process", "start_fast_serving"]
+__all__ = ["add_http_metrics", "load_in_child_process", "prepare_model", "start_fast_serving"]
 
 
 def add_http_metrics(app: FastAPI, state_registry: Any) -> None:
@@ -38,9 +40,14 @@ def add_http_metrics(app: FastAPI, state_registry: Any) -> None:
     app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(state_registry), unmeasured=UNMEASURED)
 
 
+def prepare_model(model: ServedModel) -> ServedModel:
+    """What start_fast_serving does to the first model, for a version swapped in later (see model_swap.py)."""
+    return with_numpy_path(model)
+
+
 async def start_fast_serving(app: FastAPI, state: ServiceState, stack: AsyncExitStack) -> None:
     """Serve state.model through the fast pieces; the batcher stops with `stack`."""
-    state.model = with_numpy_path(state.serving())
+    state.model = prepare_model(state.serving())
     assert state.schemas is not None
     settings, engine = state.settings, state.engine
 

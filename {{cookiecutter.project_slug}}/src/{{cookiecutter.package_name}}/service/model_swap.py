@@ -1,0 +1,201 @@
+"""Swap the served model without a restart: load the new version beside the old one, check it, then assign it.
+
+Three ways in, one path (`ModelSwap._swap`):
+
+| Trigger                    | Where                  | What it loads                                      |
+|----------------------------|------------------------|----------------------------------------------------|
+| POST /admin/reload         | routers/admin.py       | MODEL_URI resolved again (the alias as it is now)  |
+| MODEL_POLL_SECONDS         | `poll_registry` below  | the same, every N seconds                          |
+| another worker's reload    | `watch_reloads` below  | the exact version that worker recorded             |
+
+Every swap is recorded in the prediction log's model_reloads table, and every worker reads the newest row about
+once a second. So the other workers of `serve --workers N`, and other replicas sharing the database, follow a
+reload whichever worker received it, without knowing about each other.
+"""
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import anyio.to_thread
+
+from ..settings import Settings
+from ..store.repository import latest_reload, record_model_version, record_reload
+from .deps import ServiceState
+from .served_model import NUMERIC_TYPES, ServedModel
+from .unscorable import Unscorable
+
+logger = logging.getLogger("service")
+ModelLoader = Callable[[Settings], ServedModel]
+Prepare = Callable[[ServedModel], ServedModel]
+# How often each worker looks for a reload made by another one: one small read of the prediction log.
+WATCH_INTERVAL_S = 1.0
+
+
+class ModelRefusedError(Exception):
+    """The new version does not fit the running service (request schema, task or classes); the message says how."""
+
+
+class RegistryUnreadableError(Exception):
+    """MODEL_URI could not be resolved or loaded from the registry; the message says why."""
+
+
+@dataclass(frozen=True)
+class Reload:
+    """What a reload did: `unchanged` when MODEL_URI still names the served version."""
+
+    status: Literal["reloaded", "unchanged"]
+    previous_version: str
+    version: str
+    model_uri: str
+
+
+def smoke_record(model: ServedModel) -> dict[str, Any]:
+    """One valid record: numbers in the middle of their training range (or 0), other features missing (imputed)."""
+    values: dict[str, Any] = {}
+    for feature in model.features:
+        if feature.type in NUMERIC_TYPES:
+            low, high = model.ranges.get(feature.name, (0.0, 0.0))
+            middle = (low + high) / 2
+            values[feature.name] = round(middle) if feature.type in {"long", "integer"} else middle
+        else:
+            values[feature.name] = None
+    return values
+
+
+def refusal(current: ServedModel, candidate: ServedModel) -> str | None:
+    """Why the candidate cannot answer the routes built from the current model's signature, or None when it can.
+
+    The request and response schemas were built at start from the first model; a version with other features,
+    another task or other classes would turn valid requests into errors, so it is refused instead.
+    """
+    name = f"version {candidate.version}"
+    expected = {f.name: f.type for f in current.features}
+    offered = {f.name: f.type for f in candidate.features}
+    if offered != expected:
+        missing = sorted(f"{k} ({v})" for k, v in expected.items() if offered.get(k) != v)
+        extra = sorted(f"{k} ({v})" for k, v in offered.items() if expected.get(k) != v)
+        return (
+            f"{name}'s signature does not match the request schema: it lacks {', '.join(missing) or 'nothing'} "
+            f"and adds {', '.join(extra) or 'nothing'}; restart the service to serve another schema"
+        )
+    if candidate.task != current.task:
+        return f"{name} is a {candidate.task} model, the service answers {current.task}"
+    if candidate.task == "classification" and set(candidate.classes) != set(current.classes):
+        return f"{name} predicts the classes {list(candidate.classes)}, the service answers {list(current.classes)}"
+    try:
+        [output] = candidate.predict([smoke_record(candidate)])
+    except Exception as exc:
+        return f"{name} failed a prediction on one record: {type(exc).__name__}: {exc}"
+    if isinstance(output, Unscorable):
+        return f"{name} could not score a record in its training ranges: {output.message}"
+    return None
+
+
+class ModelSwap:
+    """Replaces `state.model` in one assignment; a lock keeps a reload, the poll and the watch from overlapping."""
+
+    def __init__(self, state: ServiceState, load: ModelLoader, prepare: Prepare) -> None:
+        self.state = state
+        self.load = load
+        self.prepare = prepare
+        self.lock = asyncio.Lock()
+        # The newest model_reloads id this worker has applied or made: only a larger one is news.
+        self.seen_reload = 0
+
+    def current(self) -> ServedModel:
+        if self.state.model is None:
+            raise RegistryUnreadableError(f"no model was loaded at start: {self.state.model_error}")
+        return self.state.model
+
+    async def reload(self, requested_by: str) -> Reload:
+        """Resolve MODEL_URI again and serve what it names now; recorded, so that the other workers follow."""
+        settings = self.state.settings
+        async with self.lock:
+            current = self.current()
+            candidate = await self._load(settings)
+            if candidate.version == current.version:
+                return Reload("unchanged", current.version, current.version, settings.model_uri)
+            await self._swap(current, candidate, requested_by)
+            self.seen_reload = await anyio.to_thread.run_sync(
+                record_reload, self.state.engine, candidate.name, candidate.version, requested_by
+            )
+        return Reload("reloaded", current.version, candidate.version, settings.model_uri)
+
+    async def follow_recorded_reload(self) -> None:
+        """Serve the version of a reload recorded since the last look (by another worker or replica), if any."""
+        async with self.lock:
+            current = self.current()
+            newest = await anyio.to_thread.run_sync(latest_reload, self.state.engine, current.name)
+            if newest is None or newest[0] <= self.seen_reload:
+                return
+            reload_id, version = newest
+            if version != current.version:
+                # That exact version, not MODEL_URI again: the alias may have moved since, and all workers should agree.
+                pinned = self.state.settings.model_copy(update={"model_uri": f"models:/{current.name}/{version}"})
+                # A refusal is logged by _swap; the same version would be refused again, so it is not retried.
+                with contextlib.suppress(ModelRefusedError):
+                    await self._swap(current, await self._load(pinned), f"reload {reload_id}")
+            self.seen_reload = reload_id
+
+    async def _load(self, settings: Settings) -> ServedModel:
+        try:
+            return await anyio.to_thread.run_sync(self.load, settings)
+        except Exception as exc:
+            raise RegistryUnreadableError(f"cannot load {settings.model_uri}: {type(exc).__name__}: {exc}") from exc
+
+    async def _swap(self, current: ServedModel, candidate: ServedModel, requested_by: str) -> None:
+        fields = {"previous_version": current.version, "version": candidate.version, "requested_by": requested_by}
+        reason = await anyio.to_thread.run_sync(refusal, current, candidate)
+        if reason is not None:
+            logger.warning("model refused", extra={"fields": fields | {"reason": reason}})
+            raise ModelRefusedError(reason)
+        # Loaded by version when following another worker: keep reporting the alias the service was started on.
+        served = await anyio.to_thread.run_sync(self.prepare, dataclasses.replace(candidate, alias=current.alias))
+        # Before the swap: each logged prediction points at its version's row (a foreign key).
+        await anyio.to_thread.run_sync(
+            record_model_version, self.state.engine, served.name, served.version, served.run_id, served.lineage
+        )
+        # The swap. A request that already read the old model finishes and is logged with it; the next one reads this.
+        self.state.model = served
+        logger.info("model swapped", extra={"fields": fields})
+
+
+async def _every(seconds: float, step: Callable[[], Any], what: str) -> None:
+    """Run `step` every `seconds` until cancelled; a failure is logged and the next round tries again."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await step()
+        except Exception as exc:
+            # A registry or database that is down now may be back next round: the service keeps serving meanwhile.
+            known = isinstance(exc, RegistryUnreadableError | ModelRefusedError)
+            error = str(exc) if known else f"{type(exc).__name__}: {exc}"
+            logger.warning(f"{what} failed", extra={"fields": {"error": error}})
+
+
+@asynccontextmanager
+async def model_swapping(
+    state: ServiceState, load: ModelLoader, prepare: Prepare, poll_seconds: float
+) -> AsyncIterator[ModelSwap]:
+    """A ModelSwap for the served model, with its background tasks: the watch always, the poll when asked."""
+    swap = ModelSwap(state, load, prepare)
+    newest = await anyio.to_thread.run_sync(latest_reload, state.engine, swap.current().name)
+    # Reloads before this start are already in what was just loaded from MODEL_URI.
+    swap.seen_reload = newest[0] if newest else 0
+    tasks = [asyncio.create_task(_every(WATCH_INTERVAL_S, swap.follow_recorded_reload, "reload watch"))]
+    if poll_seconds > 0:
+        tasks.append(asyncio.create_task(_every(poll_seconds, lambda: swap.reload("poll"), "registry poll")))
+    try:
+        yield swap
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
