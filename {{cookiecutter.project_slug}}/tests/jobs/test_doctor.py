@@ -85,6 +85,7 @@ def test_a_fresh_project_is_a_list_of_steps_to_take_and_exits_0(fresh_project: P
     assert code == 0
     assert report["broken"] == 0
     statuses = {check["check"]: check["status"] for check in report["checks"]}
+    assert len(statuses) == len(report["checks"]), "a check is reported twice"
     assert [statuses[step] for step in STEPS] == ["todo"] * len(STEPS)
     assert {"python", "git-identity", "disk", "port:API_PORT", "port:MLFLOW_PORT"} <= set(statuses)
     for check in report["checks"]:
@@ -108,6 +109,23 @@ def test_a_prediction_log_that_cannot_be_opened_is_broken_and_fails_doctor(fresh
     assert report["broken"] == 1
     assert [check["check"] for check in broken] == ["predictions"]
     assert "file is not a database" in broken[0]["detail"]
+
+
+@pytest.mark.slow
+def test_settings_that_refuse_the_env_file_break_the_checks_that_need_them(fresh_project: Path) -> None:
+    # A learner's classic: a port written into .env, which the settings refuse (ports are make's, not the app's).
+    (fresh_project / ".env").write_text("API_PORT=8010\n")
+    code, output = run_doctor("--json")
+    checks = {check["check"]: check for check in json.loads(output)["checks"]}
+    assert code == 1
+    assert [name for name, check in checks.items() if check["status"] == "broken"] == [
+        "champion",
+        "predictions",
+        "monitoring",
+    ]
+    assert "api_port: Extra inputs are not permitted" in checks["champion"]["detail"]
+    assert checks["champion"]["next"] == "fix .env (see .env.example)"
+    assert checks["feedback"]["status"] == "todo"
 
 
 def test_a_port_held_by_another_program_is_broken_and_names_its_pid(tmp_path: Path) -> None:

@@ -197,6 +197,10 @@ def _guarded(name: str, probe: Callable[[], T], fallback: Callable[[Check], T]) 
         return fallback(Check(name, "broken", f"the probe failed: {failed}", f"{PACKAGE} doctor --json"))
 
 
+def _log_failed(predictions: Check) -> tuple[Check, Check]:
+    return predictions, feedback_check(None, None, predictions.detail)
+
+
 def run_checks(root: Path, settings: Callable[[], Settings] = get_settings) -> list[Check]:
     """Every check, in the order a learner meets them; `settings` is called by the probes that need it."""
     ports = configured_ports(root)
@@ -207,7 +211,7 @@ def run_checks(root: Path, settings: Callable[[], Settings] = get_settings) -> l
             "pipeline": pool.submit(_guarded, "pipeline", lambda: probe_pipeline(root), lambda c: c),
             "champion": pool.submit(_guarded, "champion", lambda: probe_champion(settings()), lambda c: (c, None)),
             "service": pool.submit(probe_service, api_port),
-            "log": pool.submit(_guarded, "predictions", lambda: probe_prediction_log(settings()), lambda c: (c, c)),
+            "log": pool.submit(_guarded, "predictions", lambda: probe_prediction_log(settings()), _log_failed),
             "monitoring": pool.submit(_guarded, "monitoring", lambda: probe_monitoring(settings()), lambda c: c),
         }
         checks = [
