@@ -61,6 +61,16 @@ class PromoteParams(Section):
     seed: int = Field(42, description="Seed of the draw of the recent slice")
 
 
+class RetrainParams(Section):
+    half_life: float = Field(
+        30.0,
+        ge=0.0,
+        description="Rows, counted back from the newest labelled one: a row's training weight halves for each this "
+        "many newer rows (the train split counts as older than all feedback), so today's truth can outvote "
+        "yesterday's; 0 weighs every row the same",
+    )
+
+
 class MonitorParams(Section):
     drift_share: float = Field(gt=0.0, le=1.0, description="Share of drifted features that counts as drift")
     metric_drop: float = Field(
@@ -77,6 +87,7 @@ class Params(Section):
     split: SplitParams
     train: TrainParams
     promote: PromoteParams
+    retrain: RetrainParams = RetrainParams()
     monitor: MonitorParams
 
 

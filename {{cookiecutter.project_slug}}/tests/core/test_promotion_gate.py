@@ -8,7 +8,7 @@ from {{ cookiecutter.package_name }}.core.promotion_gate import Scores, judge, r
 
 def test_better_on_recent_feedback_and_within_the_guard_promotes() -> None:
     verdict = judge(
-        "roc_auc", Scores(0.95, 0.90), Scores(0.98, 0.70), recent_rows=50, margin=0.01, guard=0.1, min_recent=30
+        "roc_auc", Scores(0.95, 0.93), Scores(0.98, 0.89), recent_rows=50, margin=0.01, guard=0.1, min_recent=30
     )
     assert verdict.promote
     assert verdict.rule == "recent"
@@ -18,7 +18,7 @@ def test_better_on_recent_feedback_and_within_the_guard_promotes() -> None:
 
 def test_better_on_recent_feedback_but_past_the_guard_on_the_test_split_is_refused() -> None:
     verdict = judge(
-        "roc_auc", Scores(0.80, 0.90), Scores(0.98, 0.70), recent_rows=50, margin=0.0, guard=0.1, min_recent=30
+        "roc_auc", Scores(0.80, 0.99), Scores(0.98, 0.95), recent_rows=50, margin=0.0, guard=0.1, min_recent=30
     )
     assert not verdict.promote
     assert verdict.rule == "recent"
@@ -34,14 +34,41 @@ def test_not_better_by_more_than_the_margin_on_recent_feedback_is_refused() -> N
 
 
 def test_lower_is_better_metrics_are_judged_in_their_direction() -> None:
-    better = judge("rmse", Scores(52.0, 40.0), Scores(50.0, 60.0), recent_rows=40, margin=1.0, guard=0.1, min_recent=30)
+    better = judge("rmse", Scores(52.0, 40.0), Scores(50.0, 54.0), recent_rows=40, margin=1.0, guard=0.1, min_recent=30)
     assert better.promote
     assert "lower is better" in better.reason
     past_guard = judge(
-        "rmse", Scores(60.0, 40.0), Scores(50.0, 60.0), recent_rows=40, margin=1.0, guard=0.1, min_recent=30
+        "rmse", Scores(60.0, 40.0), Scores(50.0, 54.0), recent_rows=40, margin=1.0, guard=0.1, min_recent=30
     )
     assert not past_guard.promote
     assert worse_by("rmse", 60.0, 50.0) == pytest.approx(0.2)
+
+
+def test_when_the_champion_itself_fails_today_the_stale_test_split_does_not_hold_the_candidate_back() -> None:
+    # Concept drift: the champion lost 70% between the test split and today's rows, and the candidate that learned
+    # today's truth is necessarily bad on yesterday's split.
+    verdict = judge(
+        "roc_auc", Scores(0.20, 0.85), Scores(0.98, 0.30), recent_rows=60, margin=0.01, guard=0.1, min_recent=30
+    )
+    assert verdict.promote
+    assert verdict.rule == "recent"
+    assert "the champion itself is 69.4% worse there than on the test split, past the guard of 10%" in verdict.reason
+    assert "the test split no longer describes today" in verdict.reason
+    # The waiver never lets a candidate win that is not better today.
+    not_better = judge(
+        "roc_auc", Scores(0.20, 0.30), Scores(0.98, 0.30), recent_rows=60, margin=0.01, guard=0.1, min_recent=30
+    )
+    assert not not_better.promote
+
+
+def test_when_the_champion_holds_today_the_guard_applies() -> None:
+    # Covariate drift leaves the truth alone: the champion scores as well today, so the test split still counts.
+    holds = judge(
+        "roc_auc", Scores(0.85, 0.999), Scores(0.98, 0.97), recent_rows=60, margin=0.01, guard=0.1, min_recent=30
+    )
+    assert not holds.promote
+    assert "past the guard of 10%" in holds.reason
+    assert "no longer describes today" not in holds.reason
 
 
 @pytest.mark.parametrize(

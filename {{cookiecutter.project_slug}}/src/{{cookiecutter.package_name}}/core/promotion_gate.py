@@ -52,8 +52,10 @@ def judge(
     min_recent: int,
 ) -> Verdict:
     """Promote when the candidate beats the champion by more than `margin` on the recent slice and is not worse on
-    the test split by more than `guard` (relative); with fewer than `min_recent` recent rows, or a recent slice the
-    metric cannot score, fall back to beating the champion by `margin` on the test split alone, and say so."""
+    the test split by more than `guard` (relative), unless the champion itself is worse by more than `guard` on the
+    recent slice than on the test split (the world changed: the guard is waived and says so); with fewer than
+    `min_recent` recent rows, or a recent slice the metric cannot score, fall back to beating the champion by `margin`
+    on the test split alone, and say so."""
     direction = "higher" if HIGHER_IS_BETTER[metric] else "lower"
     if recent_rows < min_recent or candidate.recent is None or champion.recent is None:
         if recent_rows == 0:
@@ -70,12 +72,22 @@ def judge(
         )
         return Verdict(win, "test", reason)
     better_today = is_better(metric, candidate.recent, champion.recent, margin)
-    loss = worse_by(metric, candidate.test, champion.test)
-    within_guard = loss <= guard
     today = "beats" if better_today else "does not beat"
-    test = f"within the guard of {guard:.0%}" if within_guard else f"{loss:.1%} worse, past the guard of {guard:.0%}"
     reason = (
         f"on the {recent_rows} newest feedback rows {metric} {today} the champion's by more than {margin} "
-        f"({direction} is better); on the test split it is {test}"
+        f"({direction} is better)"
     )
-    return Verdict(better_today and within_guard, "recent", reason)
+    # The guard keeps a candidate from forgetting a world that still holds. When the champion itself lost more than
+    # the guard between the test split and today's rows, that world is gone (concept drift), and a candidate that
+    # learned today's truth must be worse on yesterday's split: holding that against it would keep the failing model.
+    champion_drop = worse_by(metric, champion.recent, champion.test)
+    if champion_drop > guard:
+        stale = (
+            f"; the champion itself is {champion_drop:.1%} worse there than on the test split, past the guard of "
+            f"{guard:.0%}: the test split no longer describes today, so it does not hold the candidate back"
+        )
+        return Verdict(better_today, "recent", reason + stale)
+    loss = worse_by(metric, candidate.test, champion.test)
+    within_guard = loss <= guard
+    test = f"within the guard of {guard:.0%}" if within_guard else f"{loss:.1%} worse, past the guard of {guard:.0%}"
+    return Verdict(better_today and within_guard, "recent", f"{reason}; on the test split it is {test}")

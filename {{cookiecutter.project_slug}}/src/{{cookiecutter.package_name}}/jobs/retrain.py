@@ -7,7 +7,8 @@ candidate on the test split, never help it).
 
 The world changes, and the test split taken at the first ingest does not: a seeded slice of the newest feedback
 (data/feedback/recent.csv, promote.recent_share) is kept aside, never trained on, and the gate judges both models on
-it as well (core.promotion_gate).
+it as well (core.promotion_gate). Training weighs the newest rows the most (retrain.half_life, core.recency), so
+that today's truth can outvote yesterday's rows; when @champion moves, a service running here reloads it.
 
 Feedback is user input: each row must meet data/expectations.json (core.quarantine) before it may teach the model.
 The rows that do not are written to data/feedback/quarantine.csv with their reasons, counted, and never trained on.
@@ -28,6 +29,7 @@ from mlflow import MlflowClient
 from ..core.features import coerce_features
 from ..core.promotion_gate import recent_slice
 from ..core.quarantine import row_problems
+from ..core.recency import recency_weights
 from ..core.schema import Expectations
 from ..io.datasets import read_frame, write_frame
 from ..io.lineage import file_md5
@@ -38,6 +40,7 @@ from ..store.database import create_db_engine
 from .context import EXPECTATIONS, RAW, TEST, TRAIN, Paths, load_expectations, say
 from .evaluate import evaluate
 from .promote import Decision, promote, say_decision
+from .service_notice import tell_running_service
 from .train import train
 
 FEEDBACK = "data/feedback/feedback.csv"
@@ -208,13 +211,15 @@ def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | All
     )
     with tempfile.TemporaryDirectory(prefix=".retrain-", dir=paths.root) as folder:
         stage = staged(paths.root, Path(folder), paths / TRAIN_WITH_FEEDBACK)
-        run = train(params, settings, stage)
+        # Oldest first (the train split, then feedback by time): the newest rows weigh the most (core.recency).
+        run = train(params, settings, stage, recency_weights(len(combined), params.retrain.half_life))
         evaluate(params, settings, stage)
     tags = {
         "lineage.data.feedback": file_md5(paths / FEEDBACK),
         "retrain.feedback_rows_added": str(added),
         "retrain.feedback_rows_quarantined": str(len(refused)),
         "retrain.feedback_rows_recent": str(len(recent)),
+        "retrain.half_life": str(params.retrain.half_life),
     }
     for key, value in tags.items():
         MlflowClient().set_tag(run["run_id"], key, value)
@@ -242,5 +247,5 @@ def main() -> int:
     decision = result.decision
     say_decision("retrain", decision, params.promote.metric)
     if decision.alias == "champion":
-        say("retrain", "restart the service (or roll out) to serve the new champion")
+        say("retrain", tell_running_service(get_settings()))
     return 0

@@ -8,6 +8,7 @@ from ..io.service_admin import ReloadRefused, ServiceUnreachable, request_reload
 from ..settings import Settings
 
 DEFAULT_API_PORT = 8000  # `serve --port`'s default, which API_PORT overrides (README: Ports)
+WHY_503 = ": it could not read the registry (is MLFLOW_TRACKING_URI the same for both?)"
 
 
 def local_service_url() -> str:
@@ -31,10 +32,9 @@ def tell_running_service(settings: Settings) -> str:
     except ReloadRefused as refused:
         return f"the service on {url} refused the new champion and keeps serving its model: {refused}"
     except httpx.HTTPStatusError as error:
-        return (
-            f"the service on {url} answered {error.response.status_code} to POST /admin/reload and keeps serving "
-            "its model (a 401 or 403: it expects another API_KEY)"
-        )
+        code = error.response.status_code
+        why = {401: ": it expects another API_KEY", 403: ": it expects another API_KEY", 503: WHY_503}.get(code, "")
+        return f"the service on {url} answered {code} to POST /admin/reload and keeps serving its model{why}"
     except httpx.HTTPError as error:
         return f"the service on {url} did not finish POST /admin/reload ({type(error).__name__}): it keeps its model"
     version, previous = answer.get("version"), answer.get("previous_version")

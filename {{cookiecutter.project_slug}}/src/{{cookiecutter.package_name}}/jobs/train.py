@@ -3,6 +3,7 @@
 from typing import Any
 
 import joblib
+import numpy as np
 
 from ..core.metrics import rounded, score
 from ..core.model import build_pipeline
@@ -47,8 +48,11 @@ def allowed_ranges(expectations: Expectations, params: Params) -> dict[str, list
     return {name: [low, high] for name, (low, high) in expectations.allowed_ranges(params.data.range_tolerance).items()}
 
 
-def train(params: Params, settings: Settings, paths: Paths) -> dict[str, str]:
-    """Train, save models/model.pkl and models/run.json, and return the MLflow run, model and version ids."""
+def train(
+    params: Params, settings: Settings, paths: Paths, sample_weight: "np.ndarray | None" = None
+) -> dict[str, str]:
+    """Train, save models/model.pkl and models/run.json, and return the MLflow run, model and version ids;
+    `sample_weight` (one per row of the train split, retrain's recency weights) makes some rows count more."""
     expectations = load_expectations(paths)
     frame = read_frame(paths / TRAIN, expectations)
     features, target = frame.drop(columns=params.data.target), frame[params.data.target]
@@ -56,7 +60,7 @@ def train(params: Params, settings: Settings, paths: Paths) -> dict[str, str]:
         params.task, params.train.model, params.train.hyperparameters, params.train.seed, expectations.kinds
     )
     say("train", f"fitting {params.train.model} on {len(frame)} rows and {len(features.columns)} features")
-    model.fit(features, target)
+    model.fit(features, target, **({} if sample_weight is None else {"model__sample_weight": sample_weight}))
     metrics = rounded(score(params.task, model, features, target))
     say("train", "train metrics: " + ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()))
     (paths / MODEL).parent.mkdir(parents=True, exist_ok=True)
