@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pytest
@@ -203,3 +204,33 @@ def test_model_card_refuses_an_unknown_format(carded_settings: Settings) -> None
         response = client.get("/model/card", params={"format": "pdf"})
     assert response.status_code == 422
     assert "format" in response.text
+
+
+def test_the_new_operations_answer_as_their_openapi_documents(
+    carded_settings: Settings, carded: tuple[str, str]
+) -> None:
+    """schemathesis, a client we did not write, checks status codes, content types and the JSON against the schema."""
+    import schemathesis
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hypothesis_settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    root = carded_settings.monitoring_dir
+    for hours, share, quality in [(1, 0.1, 0.9), (2, 0.2, None), (3, 0.7, 0.8)]:
+        append_history(root, entry(hours, share, quality))
+    schema = schemathesis.openapi.from_asgi("/openapi.json", serving_app(carded_settings))
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    for label in ("GET /monitoring/history", "GET /model/card"):
+        operation = schema[label.split()[1]][label.split()[0]]
+
+        @given(case=operation.as_strategy())
+        @hypothesis_settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        def conforms(case: schemathesis.Case[Any]) -> None:
+            case.call_and_validate(checks=checks)
+
+        conforms()
