@@ -10,6 +10,7 @@ from sklearn.dummy import DummyClassifier
 from {{ cookiecutter.package_name }}.io import tracking
 from {{ cookiecutter.package_name }}.jobs import history
 from {{ cookiecutter.package_name }}.jobs.context import Paths
+from {{ cookiecutter.package_name }}.jobs.evaluate import evaluate
 from {{ cookiecutter.package_name }}.jobs.history import champion_history, describe
 from {{ cookiecutter.package_name }}.jobs.ingest import ingest
 from {{ cookiecutter.package_name }}.jobs.promote import promote
@@ -36,6 +37,7 @@ def two_champions(tmp_path: Path, settings: Settings, monkeypatch: pytest.Monkey
     split(weak, project)
     for params in (weak, strong):
         train(params, settings, project)
+        evaluate(params, settings, project)  # logs the test metrics that a rollback records beside the move
         promote(params, settings, project)
     assert aliased(settings) == "2"
     return settings
@@ -56,6 +58,7 @@ def test_rollback_goes_to_the_previous_champion_and_history_shows_every_move(
 
     newest, promoted, first = champion_history(two_champions)
     assert (newest.actor, newest.reason) == ("hubot", "rollback: support tickets doubled")
+    assert {"to.test_roc_auc", "from.test_roc_auc"} <= set(newest.scores)
     assert (promoted.from_version, promoted.to_version, promoted.actor) == ("1", "2", "octocat")
     assert "gate.candidate_test_roc_auc" in promoted.scores and "gate.champion_test_roc_auc" in promoted.scores
     assert (first.from_version, first.reason) == (None, "there is no champion yet")

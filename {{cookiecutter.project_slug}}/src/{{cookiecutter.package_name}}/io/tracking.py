@@ -217,6 +217,16 @@ def registered_versions(name: str) -> list[str]:
     return sorted((str(found.version) for found in versions), key=int)
 
 
+def test_metrics(name: str, model_version: str) -> dict[str, float]:
+    """The `test_<metric>` figures of the run that trained a version (empty when it has no run)."""
+    client = MlflowClient()
+    run_id = client.get_model_version(name, model_version).run_id
+    if not run_id:
+        return {}
+    metrics = client.get_run(run_id).data.metrics
+    return {key: float(value) for key, value in metrics.items() if key.startswith("test_")}
+
+
 def input_columns(name: str, model_version: str) -> dict[str, str]:
     """Column -> MLflow type of a version's input signature (what the service validates requests against)."""
     info = mlflow.models.get_model_info(f"models:/{name}/{model_version}")

@@ -37,7 +37,10 @@ def rollback(settings: Settings, to: str | None = None, why: str | None = None) 
             f"version {target} cannot take version {champion}'s requests, so a running service could not serve it: "
             f"{difference}"
         )
-    return tracking.set_alias(name, alias, target, rollback_reason(why))
+    # Both versions' test figures, so that the timeline says what the rollback traded, as a promotion's gate does.
+    scores = {f"to.{key}": value for key, value in tracking.test_metrics(name, target).items()}
+    scores |= {f"from.{key}": value for key, value in tracking.test_metrics(name, champion).items()}
+    return tracking.set_alias(name, alias, target, rollback_reason(why), scores)
 
 
 def main(to: str | None = None, why: str | None = None) -> int:
