@@ -7,8 +7,8 @@ the shapes):
   `<alias>.scores`: the version's page in the MLflow UI says how it got its alias, most recent move to it only.
 - On the registered model, one tag per move, `<alias>.move.<sequence>` = the move as compact JSON: the timeline.
 
-One tag per move rather than one JSON tag holding the whole timeline: a registry tag value is capped (5000 characters
-in MLflow's SQL stores), so a single tag would have to drop old moves to make room, and an audit trail that forgets is
+One tag per move rather than one JSON tag holding the whole timeline: a registry tag value is capped (5000 bytes on
+every MLflow store), so a single tag would have to drop old moves to make room, and an audit trail that forgets is
 no audit trail. A move's own tag is bounded instead (its reason is shortened to fit), and the keys sort by sequence in
 the UI's tag table.
 """
@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-MAX_TAG_VALUE = 5000  # MLflow's SQL stores keep registry tag values in a VARCHAR(5000)
+# Bytes of UTF-8: the size of a registry tag value that MLflow guarantees on every store (its SQL stores use a
+# VARCHAR(5000)); the file store and newer servers take more, but a record must survive a move to any of them.
+MAX_TAG_VALUE = 5000
 ROLLBACK = "rollback"  # the reason a rollback records, `rollback: <why>` when the user says why
 CI_ACTORS = ("GITHUB_ACTOR", "GITLAB_USER_LOGIN")
 
@@ -76,17 +78,35 @@ def _as_json(move: Move, reason: str) -> str:
     return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
 
 
+def size(text: str) -> int:
+    """A tag value's size as MLflow's limit counts it: bytes of UTF-8."""
+    return len(text.encode("utf-8"))
+
+
+def clip(text: str, limit: int = MAX_TAG_VALUE) -> str:
+    """`text` within `limit` bytes, ending with an ellipsis when it was cut (never in the middle of a character)."""
+    if size(text) <= limit:
+        return text
+    if limit < size("…"):
+        return ""
+    return text.encode("utf-8")[: limit - size("…")].decode("utf-8", errors="ignore") + "…"
+
+
 def move_tag_value(move: Move) -> str:
     """The move as compact JSON, within MAX_TAG_VALUE: a long reason (an error message, say) is cut to fit."""
     text = _as_json(move, move.reason)
-    if len(text) <= MAX_TAG_VALUE:
+    if size(text) <= MAX_TAG_VALUE:
         return text
-    spare = MAX_TAG_VALUE - len(_as_json(move, "")) - 1  # 1 for the ellipsis
-    # json escapes can make a character longer than one: shorten until it fits.
-    reason = move.reason[: max(spare, 0)]
-    while len(text := _as_json(move, reason + "…")) > MAX_TAG_VALUE and reason:
-        reason = reason[:-1]
-    return text
+    # The longest start of the reason that fits once in JSON: escapes and UTF-8 make the bytes per character vary,
+    # so search for it rather than compute it.
+    low, high = 0, len(move.reason)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if size(_as_json(move, move.reason[:middle] + "…")) <= MAX_TAG_VALUE:
+            low = middle
+        else:
+            high = middle - 1
+    return _as_json(move, move.reason[:low] + "…")
 
 
 def version_tags(move: Move) -> dict[str, str]:
@@ -94,9 +114,9 @@ def version_tags(move: Move) -> dict[str, str]:
     prefix = move.alias
     return {
         f"{prefix}.moved_at": move.at,
-        f"{prefix}.moved_by": move.actor[:MAX_TAG_VALUE],
+        f"{prefix}.moved_by": clip(move.actor),
         f"{prefix}.from_version": move.from_version or "none",
-        f"{prefix}.reason": move.reason[:MAX_TAG_VALUE],
+        f"{prefix}.reason": clip(move.reason),
         f"{prefix}.scores": json.dumps(move.scores, separators=(",", ":")),
     }
 
