@@ -199,6 +199,18 @@ def test_model_card_shows_monitors_refreshed_copy_only_for_the_served_version(
         assert client.get("/model/card").text == refreshed  # read per request: no restart after `monitor`
 
 
+@pytest.mark.slow
+def test_fast_modes_child_loader_brings_the_card_with_the_model(
+    carded_settings: Settings, carded: tuple[str, str], serving_mode: str
+) -> None:
+    """Fast mode fetches the model in a child process (so MLflow stays out of the service): the card comes with it."""
+    if serving_mode != "fast":
+        pytest.skip("the child loader is fast mode's; plain mode loads in-process, as the other card tests do")
+    from {{ cookiecutter.package_name }}.service.fast.child_loader import load_in_child_process
+
+    assert load_in_child_process(carded_settings).card == carded[1]
+
+
 def test_model_card_refuses_an_unknown_format(carded_settings: Settings) -> None:
     with TestClient(serving_app(carded_settings)) as client:
         response = client.get("/model/card", params={"format": "pdf"})
