@@ -72,6 +72,8 @@ def register_other_features(tracking_uri: str, name: str) -> str:
             pipeline,
             name="model",
             signature=infer_signature(frame, pipeline.predict(frame)),
+            # Given, not inferred: inferring them imports every package in the environment, for seconds.
+            pip_requirements=["scikit-learn", "pandas", "numpy", "skops"],
             registered_model_name=name,
             serialization_format="skops",
             skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(pipeline)),

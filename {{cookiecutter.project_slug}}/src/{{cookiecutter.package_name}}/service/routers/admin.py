@@ -5,9 +5,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..deps import SettingsDep
 from ..model_swap import ModelRefusedError, ModelSwap, RegistryUnreadableError
+from .predict import log_unavailable
 
 
 class ReloadOut(BaseModel):
@@ -54,7 +56,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
     responses={
         403: {"description": "API_KEY is unset and the client is not on this machine"},
         409: {"description": "The new version was refused (another signature, task or classes); the old one serves"},
-        503: {"description": "The registry could not be read; the old version serves"},
+        503: {"description": "The registry or the prediction log could not be read; the old version serves"},
     },
 )
 async def reload(
@@ -71,6 +73,10 @@ async def reload(
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except RegistryUnreadableError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    except SQLAlchemyError as exc:
+        # Its version's row is written before the swap (so a failure there leaves the old model serving), the
+        # reload's row after it (the other workers do not follow until a reload succeeds).
+        raise log_unavailable(exc) from exc
     return ReloadOut(
         status=result.status,
         previous_version=result.previous_version,
