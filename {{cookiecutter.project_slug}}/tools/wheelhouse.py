@@ -27,6 +27,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 MANYLINUX = [*(f"manylinux_2_{minor}" for minor in range(28, 16, -1)), "manylinux2014", "manylinux2010", "manylinux1"]
 PLATFORMS: dict[str, tuple[list[str], str]] = {
     "linux": ([f"{tag}_x86_64" for tag in MANYLINUX], "linux"),
+    # manylinux2010 and manylinux1 predate ARM builds.
     "linux-arm64": ([f"{tag}_aarch64" for tag in MANYLINUX[:-2]], "linux"),
     "macos": (["macosx_13_0_arm64"], "darwin"),
     "macos-intel": (["macosx_13_0_x86_64"], "darwin"),
