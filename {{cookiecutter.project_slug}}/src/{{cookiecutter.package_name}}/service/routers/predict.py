@@ -106,7 +106,9 @@ def build_predict_router(schemas: Schemas, max_batch_size: int) -> APIRouter:
     record_type: Any = schemas.record
     records_type: Any = Annotated[list[record_type], Body(min_length=1, max_length=max_batch_size)]
 
-    # Plain `def` routes: FastAPI runs them in its thread pool, where the model and the database may block.
+    # Plain `def` routes: FastAPI runs them in its thread pool, where the model and the database may block. As
+    # `async def` they would block the event loop instead: while one request waits on the database, no other would
+    # start (docs/performance.md).
     @router.post("/predict", response_model=schemas.prediction, responses=UNAVAILABLE)
     def predict(record: record_type, model: ModelDep, state: StateDep) -> dict[str, Any]:
         """Predict one record and log it.
