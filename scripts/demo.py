@@ -1,7 +1,13 @@
-"""`make demo`: bake a default project into a build folder, install it and run its lifecycle end to end.
+"""`make demo`: bake a default project, train it, then tell the feedback loop's story in three acts on one service.
 
-After the pipeline it closes the loop: serve the champion, send normal then drifted traffic with feedback, monitor
-each (no drift, then drift and quality from feedback), retrain on the feedback and run the promotion gate.
+1. Calm traffic: no drift, quality holds.
+2. Covariate drift: the inputs move, drift is flagged, quality holds; the retrained model stays @challenger, because
+   it is no better on today's feedback (the gate protecting production).
+3. Concept drift: the truth changes, which only feedback reveals (a quality breach); the retrained model wins on
+   today's feedback, the gate promotes it, the running service reloads it without a restart, and monitoring of the
+   traffic after the swap is back within the quality threshold.
+
+Each act prints its figures; build/demo-summary.json holds every act's verdicts and figures for the slow test.
 """
 
 import argparse
@@ -16,20 +22,58 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import yaml  # cookiecutter reads its config with PyYAML, so the template venv has it
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+PACKAGE = "demo_product"
+TRAFFIC = 200  # predictions per act; half of them get feedback
+# Act 3 sends more: the gate keeps a slice of today's feedback aside, and the rest must be enough to learn from.
+CONCEPT_TRAFFIC = 400
+CONCEPT_DRIFT = 3.0  # three quarters of the feedback carries the new truth (simulate --concept-drift)
+COVARIATE_DRIFT = 1.5  # inputs moved by 1.5 standard deviations (simulate --drift)
+
+# Read the gate's record from the newest version's MLflow run, with the baked project's own packages.
+GATE_RECORD = """
+import json
+from mlflow import MlflowClient
+from demo_product.settings import get_settings
+settings = get_settings()
+client = MlflowClient(settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
+newest = max(client.search_model_versions(f"name='{settings.model_name}'"), key=lambda v: int(v.version))
+run = client.get_run(newest.run_id)
+print(json.dumps({
+    "version": str(newest.version),
+    "tags": {k: v for k, v in run.data.tags.items() if k.startswith("gate.")},
+    "metrics": {k: v for k, v in run.data.metrics.items() if k.startswith("gate.")},
+}))
+"""
 
 
-def step(title: str, command: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
-    """Run one lifecycle command in the baked project, echoing it, and stop the demo if it fails."""
+def step(
+    title: str, command: list[str], cwd: Path, ok: tuple[int, ...] = (0,), env: dict[str, str] | None = None
+) -> str:
+    """Run one lifecycle command in the baked project, echoing it and its output as it comes; stop the demo if it
+    fails. Returns the output, from which the acts read what retrain told the service."""
     print(f"\n==> {title}: {' '.join(command)}", flush=True)
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    if result.returncode not in ok:
-        sys.exit(f"demo failed at '{title}' (exit {result.returncode})")
+    lines = []
+    with subprocess.Popen(
+        command,
+        cwd=cwd,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            print(line, end="", flush=True)
+            lines.append(line)
+    if process.returncode not in ok:
+        sys.exit(f"demo failed at '{title}' (exit {process.returncode})")
     print(f"    ({time.perf_counter() - started:.1f} s)")
-    return result
+    return "".join(lines)
 
 
 def free_port() -> int:
@@ -37,6 +81,12 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def get_json(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        answer: dict[str, Any] = json.loads(response.read())
+        return answer
 
 
 def wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
@@ -66,74 +116,189 @@ def stop(server: subprocess.Popen[bytes]) -> None:
             server.wait()
 
 
-def latest_summary(project: Path) -> dict[str, Any]:
-    summary: dict[str, Any] = json.loads((project / "reports/monitoring/latest/summary.json").read_text())
-    return summary
+class Story:
+    """The three acts' commands against one running service, and what each act saw."""
+
+    def __init__(self, project: Path, url: str, port: int) -> None:
+        self.project, self.url = project, url
+        self.cli = str(project / ".venv/bin" / PACKAGE)
+        # retrain tells the service on 127.0.0.1:API_PORT to reload when @champion moves.
+        self.env = {"API_PORT": str(port)}
+
+    def traffic(self, title: str, n: int, seed: int, *drift: str) -> None:
+        command = [self.cli, "simulate", "--url", self.url, "--n", str(n), "--feedback-rate", "0.5"]
+        step(title, [*command, "--seed", str(seed), *drift], self.project)
+
+    def monitor(self, title: str, n: int) -> dict[str, Any]:
+        """Monitor the champion's last n predictions (exit 1 is a breach, an answer here) and read the summary."""
+        step(title, [self.cli, "monitor", "--last", str(n)], self.project, ok=(0, 1))
+        summary = json.loads((self.project / "reports/monitoring/latest/summary.json").read_text())
+        metric = summary["quality_metric"]
+        checks = {breach["check"] for breach in summary.get("breaches", [])}
+        test = summary["champion_test"].get(metric)
+        return {
+            "model_version": summary["model_version"],
+            "drift_share": summary["drift_share"],
+            "drift_detected": summary["drift_detected"],
+            "metric": metric,
+            "quality": summary["quality"].get(metric),
+            "n_labeled": summary["n_labeled"],
+            "champion_test": test,
+            "quality_threshold": None if test is None else round(test * (1 - self.metric_drop()), 6),
+            "quality_breach": "quality" in checks,
+            "report": summary["reports"].get("quality_html") or summary["reports"]["html"],
+        }
+
+    def metric_drop(self) -> float:
+        """monitor.metric_drop from the baked project's params.yaml: the quality threshold's allowed relative drop."""
+        params = yaml.safe_load((self.project / "params.yaml").read_text(encoding="utf-8"))
+        return float(params["monitor"]["metric_drop"])
+
+    def retrain(self, title: str) -> dict[str, Any]:
+        """Retrain; the gate's decision and scores as recorded on the candidate's MLflow run; the service's version."""
+        output = step(title, [self.cli, "retrain"], self.project, env=self.env)
+        record = json.loads(
+            subprocess.run(
+                [str(self.project / ".venv/bin/python"), "-c", GATE_RECORD],
+                cwd=self.project,
+                text=True,
+                capture_output=True,
+                check=True,
+            ).stdout
+        )
+        tags, scores = record["tags"], record["metrics"]
+        notice = [line for line in output.splitlines() if "service on" in line or "no service answers" in line]
+        return {
+            "candidate": record["version"],
+            "decision": tags.get("gate.decision"),
+            "rule": tags.get("gate.rule"),
+            "reason": tags.get("gate.reason"),
+            "scores": {name.removeprefix("gate."): value for name, value in scores.items()},
+            "service_notice": notice[-1].removeprefix("[retrain] ") if notice else None,
+            "served_version": str(get_json(f"{self.url}/model")["version"]),
+        }
 
 
-def feedback_loop(project: Path, package: str) -> list[dict[str, Any]]:
-    """Serve, simulate, monitor, simulate drift, monitor, retrain; returns the two monitoring summaries."""
-    cli = str(project / ".venv/bin" / package)
+def say_act(name: str, monitored: dict[str, Any], gate: dict[str, Any] | None = None) -> None:
+    m = monitored
+    quality = "n/a" if m["quality"] is None else f"{m['quality']:.3f}"
+    threshold = "n/a" if m["quality_threshold"] is None else f"{m['quality_threshold']:.3f}"
+    print(
+        f"\n*** {name}: drift share {m['drift_share']:.0%} ({'DRIFT' if m['drift_detected'] else 'no drift'}); "
+        f"{m['metric']} on {m['n_labeled']} labelled predictions of v{m['model_version']} {quality} against a "
+        f"threshold of {threshold} ({'BREACH' if m['quality_breach'] else 'holds'})"
+    )
+    if gate is not None:
+        scores, metric = gate["scores"], m["metric"]
+
+        def figure(who: str, where: str) -> str:
+            value = scores.get(f"{who}_{where}_{metric}")
+            return "n/a" if value is None else f"{value:.3f}"
+
+        print(
+            f"*** gate on the recent slice: v{gate['candidate']} {figure('candidate', 'recent')}, champion "
+            f"{figure('champion', 'recent')}; on the test split: {figure('candidate', 'test')} and "
+            f"{figure('champion', 'test')} -> @{gate['decision']}\n"
+            f"    because {gate['reason']}\n"
+            f"*** served version: v{gate['served_version']}; {gate['service_notice'] or 'the service was not told'}"
+        )
+
+
+def feedback_loop(project: Path, summary_file: Path) -> dict[str, Any]:
+    """The three acts on one running service; returns (and writes) every act's verdicts and figures."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    print(f"\n==> serve: {package} serve --port {port}", flush=True)
+    story = Story(project, url, port)
+    print(f"\n==> serve: {PACKAGE} serve --port {port}", flush=True)
     log = (project / "serve.log").open("wb")
-    server = subprocess.Popen([cli, "serve", "--port", str(port)], cwd=project, stdout=log, stderr=subprocess.STDOUT)
-    summaries = []
+    server = subprocess.Popen(
+        [story.cli, "serve", "--port", str(port)], cwd=project, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         wait_ready(url, server)
-        traffic = ["--url", url, "--n", "200", "--feedback-rate", "0.5"]
-        step("normal traffic with feedback", [cli, "simulate", *traffic, "--seed", "1"], project)
-        step("monitor (no drift expected)", [cli, "monitor", "--last", "200"], project)
-        summaries.append(latest_summary(project))
-        step("drifted traffic with feedback", [cli, "simulate", *traffic, "--drift", "1.5", "--seed", "2"], project)
-        # Exit 1 is the expected answer here: drift is a breach.
-        step("monitor (drift expected)", [cli, "monitor", "--last", "200"], project, ok=(0, 1))
-        summaries.append(latest_summary(project))
+        first = str(get_json(f"{url}/model")["version"])
+        story.traffic("act 1, calm traffic with feedback", TRAFFIC, 1)
+        calm = story.monitor("act 1, monitor (no drift, quality holds)", TRAFFIC)
+        say_act("act 1, calm", calm)
+
+        story.traffic("act 2, covariate drift", TRAFFIC, 2, "--drift", str(COVARIATE_DRIFT))
+        covariate = story.monitor("act 2, monitor (drift flagged, quality holds)", TRAFFIC)
+        covariate_gate = story.retrain("act 2, retrain (the gate keeps the champion)")
+        say_act("act 2, covariate drift", covariate, covariate_gate)
+
+        story.traffic("act 3, concept drift", CONCEPT_TRAFFIC, 3, "--concept-drift", str(CONCEPT_DRIFT))
+        concept = story.monitor("act 3, monitor (quality breached through feedback)", CONCEPT_TRAFFIC)
+        concept_gate = story.retrain("act 3, retrain (the gate promotes on today's feedback)")
+        say_act("act 3, concept drift", concept, concept_gate)
+        story.traffic("act 3, traffic after the swap", TRAFFIC, 4, "--concept-drift", str(CONCEPT_DRIFT))
+        after = story.monitor("act 3, monitor the new champion's traffic (quality back within the threshold)", TRAFFIC)
+        say_act("act 3, after the swap", after)
     finally:
         stop(server)
         log.close()
-    normal, drifted = summaries
-    if normal["drift_detected"] or not drifted["drift_detected"] or not drifted["quality"]:
-        sys.exit("demo failed: expected no drift on normal traffic, then drift and quality from feedback")
-    step("retrain on the feedback, then the promotion gate", [cli, "retrain"], project)
-    return summaries
+    result = {
+        "served_at_start": first,
+        "acts": {
+            "calm": {
+                "monitor": calm,
+                "verdicts": {"drift": calm["drift_detected"], "quality_breach": calm["quality_breach"]},
+            },
+            "covariate": {
+                "monitor": covariate,
+                "gate": covariate_gate,
+                "verdicts": {
+                    "drift": covariate["drift_detected"],
+                    "quality_breach": covariate["quality_breach"],
+                    "promoted": covariate_gate["decision"] == "champion",
+                    "served_unchanged": covariate_gate["served_version"] == first,
+                },
+            },
+            "concept": {
+                "monitor": concept,
+                "gate": concept_gate,
+                "after_swap": after,
+                "verdicts": {
+                    "quality_breach": concept["quality_breach"],
+                    "promoted": concept_gate["decision"] == "champion",
+                    "gate_rule": concept_gate["rule"],
+                    "reloaded_without_restart": concept_gate["served_version"] == concept_gate["candidate"],
+                    "after_swap_version": after["model_version"],
+                    "after_swap_quality_breach": after["quality_breach"],
+                    "after_swap_better": (after["quality"] or 0) > (concept["quality"] or 0),
+                },
+            },
+        },
+    }
+    summary_file.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--build", type=Path, default=TEMPLATE / "build")
-    parser.add_argument("--task", choices=["classification", "regression"], default="classification")
     args = parser.parse_args()
 
     build = args.build.resolve()
-    project = build / "demo_product"
+    project = build / PACKAGE
     if project.exists():
         shutil.rmtree(project)
     build.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    cookiecutter(
-        str(TEMPLATE),
-        no_input=True,
-        output_dir=str(build),
-        extra_context={"project_name": "Demo Product", "task": args.task},
-    )
+    # Classification: the story's second act needs a truth that covariate drift leaves alone (see the slow tier).
+    cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(build), extra_context={"project_name": "Demo Product"})
     step("install", ["make", "install"], project)
     step("pipeline (dvc repro, then promote)", ["make", "pipeline"], project)
-    step("metrics", [".venv/bin/dvc", "metrics", "show"], project)
-    normal, drifted = feedback_loop(project, "demo_product")
+    summary_file = build / "demo-summary.json"
+    result = feedback_loop(project, summary_file)
 
-    metric = drifted["quality_metric"]
+    verdicts = {name: act["verdicts"] for name, act in result["acts"].items()}
     print(
         f"\nDemo finished in {time.perf_counter() - started:.0f} s. The baked project is {project}\n"
-        f"  normal traffic:  drift share {normal['drift_share']:.0%}, no drift  -> {normal['reports']['html']}\n"
-        f"  drifted traffic: drift share {drifted['drift_share']:.0%}, DRIFT, {metric} on {drifted['n_labeled']}"
-        f" labelled predictions {drifted['quality'].get(metric)} (test split {drifted['champion_test'].get(metric)})\n"
-        f"                   -> {drifted['reports']['html']}\n"
-        f"                   -> {drifted['reports'].get('quality_html')}\n"
+        f"  verdicts: {json.dumps(verdicts)}\n"
+        f"  every figure: {summary_file}\n"
         f"  cd {project}\n"
         "  make help                 # every lifecycle command\n"
-        "  make mlflow-ui            # runs, plots and the registry (both versions) at http://127.0.0.1:5000\n"
+        "  make mlflow-ui            # runs, the gate's record on each version, the registry at http://127.0.0.1:5000\n"
         "  make serve                # then http://127.0.0.1:8000/docs and http://127.0.0.1:8000/monitoring\n"
     )
 

@@ -174,11 +174,34 @@ def test_serving_benchmark_runs_both_modes_beside_the_bare_app_and_mlflow(pipeli
 
 
 def test_make_demo_closes_the_loop(tmp_path):
-    """`make demo` bakes, trains, serves, simulates, monitors both ways, retrains and exits 0."""
+    """`make demo` tells the loop in three acts on one service, and its summary holds each act's verdicts."""
     build = tmp_path / "build"
     result = run(TEMPLATE, "make", "demo", f"BUILD={build}", timeout=1200)
     assert "Demo finished" in result.stdout
-    assert "DRIFT" in result.stdout
+    acts = json.loads((build / "demo-summary.json").read_text())["acts"]
+    calm, covariate, concept = acts["calm"], acts["covariate"], acts["concept"]
+    # Act 1: calm traffic raises nothing.
+    assert calm["verdicts"] == {"drift": False, "quality_breach": False}
+    # Act 2: the inputs moved, the truth did not; the gate keeps the champion serving.
+    assert covariate["verdicts"] == {
+        "drift": True,
+        "quality_breach": False,
+        "promoted": False,
+        "served_unchanged": True,
+    }
+    assert covariate["gate"]["decision"] == "challenger"
+    # Act 3: only feedback reveals the new truth; the gate promotes on it, the service swaps without a restart, and
+    # the new champion's own traffic is back within the quality threshold.
+    verdicts, gate, after = concept["verdicts"], concept["gate"], concept["after_swap"]
+    assert verdicts["quality_breach"] is True
+    assert verdicts["promoted"] is True and gate["rule"] == "recent"
+    metric = concept["monitor"]["metric"]
+    assert gate["scores"][f"candidate_recent_{metric}"] > gate["scores"][f"champion_recent_{metric}"]
+    assert verdicts["reloaded_without_restart"] is True
+    assert "reloaded without a restart" in gate["service_notice"]
+    assert after["model_version"] == gate["candidate"]
+    assert verdicts["after_swap_quality_breach"] is False
+    assert after["quality"] > concept["monitor"]["quality"]
     reports = build / "demo_product" / "reports" / "monitoring" / "latest"
     assert (reports / "report.html").is_file()
     assert (reports / "summary.json").is_file()
