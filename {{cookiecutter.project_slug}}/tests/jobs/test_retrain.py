@@ -139,3 +139,43 @@ def test_with_only_hostile_feedback_retrain_stops_before_the_registry(champion: 
     assert len(pd.read_csv(paths / retrain.QUARANTINE)) == 5
     assert not (paths / retrain.FEEDBACK).exists()
     assert versions(settings) == before
+
+
+def test_recency_weights_let_todays_truth_outvote_yesterdays_rows(champion: tuple[Paths, Settings]) -> None:
+    """Concept drift: every feedback label is the other class. Weighed like the old rows, the new truth is outvoted;
+    weighed by age (retrain.half_life), the candidate learns it and the gate promotes it on the recent slice."""
+    paths, settings = champion
+    rows = read_frame(paths / TRAIN, load_expectations(paths))
+    rows = rows[rows[NUMBER].notna()].head(80)
+    records = fresh_records(paths, 80)
+    reversed_truth = rows["Target?"].map({"churned": "stayed", "stayed": "churned"}).tolist()
+    for record, actual in zip(records, reversed_truth, strict=True):
+        log_with_feedback(settings, [record], actual)
+    params = make_params(TASK)
+    params = params.model_copy(update={"promote": params.promote.model_copy(update={"min_recent": 10})})
+
+    def retrained(half_life: float) -> retrain.Retrained:
+        result = retrain.retrain(
+            params.model_copy(update={"retrain": params.retrain.model_copy(update={"half_life": half_life})}),
+            settings,
+            paths,
+        )
+        assert isinstance(result, retrain.Retrained)
+        return result
+
+    equal = retrained(0.0)
+    weighted = retrained(20.0)
+    assert weighted.decision.candidate_recent is not None and equal.decision.candidate_recent is not None
+    # Equal weights: the candidate still ranks today's rows as yesterday's truth would, so worse than chance.
+    assert equal.decision.candidate_recent < 0.5 < weighted.decision.candidate_recent
+    assert weighted.decision.alias == "champion"
+    assert weighted.decision.rule == "recent"
+    assert "the test split no longer describes today" in weighted.decision.reason
+    run = MlflowClient(settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri).get_run(
+        str(
+            MlflowClient(settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
+            .get_model_version(settings.model_name, weighted.version)
+            .run_id
+        )
+    )
+    assert run.data.tags["retrain.half_life"] == "20.0"
