@@ -197,8 +197,8 @@ def say_act(name: str, monitored: dict[str, Any], gate: dict[str, Any] | None = 
 
         print(
             f"*** gate on the recent slice: v{gate['candidate']} {figure('candidate', 'recent')}, champion "
-            f"{figure('champion', 'recent')}; on the test split: {figure('candidate', 'test')} and "
-            f"{figure('champion', 'test')} -> @{gate['decision']}\n"
+            f"{figure('champion', 'recent')}; on the test split: v{gate['candidate']} {figure('candidate', 'test')}, "
+            f"champion {figure('champion', 'test')} -> @{gate['decision']}\n"
             f"    because {gate['reason']}\n"
             f"*** served version: v{gate['served_version']}; {gate['service_notice'] or 'the service was not told'}"
         )
