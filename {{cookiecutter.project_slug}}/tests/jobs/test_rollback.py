@@ -103,3 +103,11 @@ def test_rollback_refuses_a_version_the_service_could_not_serve(two_champions: S
 def test_rollback_without_a_champion_says_to_promote_first(settings: Settings) -> None:
     with pytest.raises(RollbackRefusedError, match="has no @champion to roll back: run `make promote` first"):
         rollback(settings)
+
+
+def test_history_without_recorded_moves_says_which_commands_record_them(
+    settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "get_settings", lambda: settings)
+    assert history.main() == 0
+    assert "no recorded move of @champion" in capsys.readouterr().out

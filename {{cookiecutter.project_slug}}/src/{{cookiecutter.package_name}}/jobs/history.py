@@ -30,7 +30,8 @@ def main(as_json: bool = False) -> int:
         )
         return 0
     if not moves:
-        print(f"no recorded move of @{tracking.CHAMPION} for {settings.model_name!r}: run `make promote` first")
+        # A registry from before moves were recorded has a champion but no timeline: say where the record starts.
+        print(f"no recorded move of @{tracking.CHAMPION} for {settings.model_name!r}: promote and rollback record them")
         return 0
     print(f"@{tracking.CHAMPION} of {settings.model_name!r}, newest first ({len(moves)} moves):")
     for move in moves:

@@ -9,7 +9,7 @@ from .service_notice import tell_running_service
 
 
 class RollbackRefusedError(ValueError):
-    """The rollback would leave the registry worse off; the message says why in one sentence."""
+    """The rollback was not made, and the registry is unchanged; the message says why in one sentence."""
 
 
 def rollback(settings: Settings, to: str | None = None, why: str | None = None) -> Move:
