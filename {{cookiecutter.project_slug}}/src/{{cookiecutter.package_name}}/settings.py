@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # A breach POSTs one message here (`slack`: Slack's incoming-webhook shape); the URL is a secret, never logged.
     alert_webhook_url: SecretStr | None = None
     alert_format: Literal["json", "slack"] = "json"
+    # Seconds between two looks at the registry for a moved MODEL_URI alias, swapped in when it moved; 0 = off
+    # (POST /admin/reload does it on request). Each look loads MODEL_URI, in a child process in fast mode.
+    model_poll_seconds: float = Field(0.0, ge=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":

@@ -20,12 +20,14 @@ from ..store.repository import record_model_version
 from . import fast
 from .api_schemas import build_schemas
 from .deps import ServiceState
+from .docs_ui import install_docs_ui
 from .errors import validation_error_handler
 from .logs import configure_logging
 from .middleware import ApiKeyMiddleware, BodySizeLimitMiddleware, RequestContextMiddleware
+from .model_swap import model_swapping
 from .openapi import install_openapi, public_paths
 from .prometheus import UNMEASURED, ServiceMetrics
-from .routers import feedback, health, latest_report, model_info, scrape
+from .routers import admin, card, feedback, health, latest_report, model_info, scrape
 from .routers.predict import build_predict_router, build_unavailable_router
 from .served_model import ServedModel, load_served_model
 
@@ -63,6 +65,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await fast.start_fast_serving(app, state, stack)
             else:
                 app.include_router(build_predict_router(state.schemas, settings.max_batch_size))
+            # POST /admin/reload, the registry poll and the watch for other workers' reloads (model_swap.py).
+            prepare = fast.prepare_model if settings.serving_mode == "fast" else (lambda model: model)
+            app.state.model_swap = await stack.enter_async_context(
+                model_swapping(state, load_model, prepare, settings.model_poll_seconds)
+            )
             fields = {"model": served.name, "version": served.version, "serving_mode": settings.serving_mode}
             logger.info("model loaded", extra={"fields": fields})
         app.state.service = state
@@ -112,17 +119,25 @@ def create_app(settings: Settings | None = None, model_loader: ModelLoader | Non
         version=__version__,
         description="Predictions from the MLflow registry's model, logged with their feedback.",
         lifespan=lifespan,
+        # FastAPI's pages would load their scripts from a CDN: docs_ui.py serves them from the package instead.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.model_loader = model_loader or (load_served_model if plain else fast.load_in_child_process)
     app.state.service = None
+    app.state.model_swap = None
     app.state.metrics = ServiceMetrics()
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.include_router(health.router)
     app.include_router(model_info.router)
+    app.include_router(card.router)
     app.include_router(feedback.router)
     app.include_router(latest_report.router)
     app.include_router(scrape.router)
+    app.include_router(admin.router)
+    install_docs_ui(app)
     api_key = settings.api_key.get_secret_value() if settings.api_key else None
     public = public_paths(app)
     # The same public paths are left open by the middleware and undocumented as protected in /docs.
