@@ -59,6 +59,25 @@ def promote() -> None:
 
 
 @app.command()
+def history(as_json: bool = typer.Option(False, "--json", help="One JSON object, for tools")) -> None:
+    """@champion's timeline from the MLflow registry, newest first: time, actor, from → to, scores, reason."""
+    from .jobs import history as job
+
+    raise typer.Exit(job.main(as_json))
+
+
+@app.command()
+def rollback(
+    to: str | None = typer.Option(None, "--to", help="The version to serve (default: the previous champion)"),
+    reason: str | None = typer.Option(None, "--reason", help="Why, recorded with the move"),
+) -> None:
+    """Move @champion back, refusing a version that does not exist or that the running service could not serve."""
+    from .jobs import rollback as job
+
+    raise typer.Exit(job.main(to, reason))
+
+
+@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 in a container)"),
     port: int = typer.Option(8000, envvar="API_PORT", help="TCP port (README: Ports)"),
@@ -141,3 +160,11 @@ def retrain() -> None:
     from .jobs import retrain as job
 
     raise typer.Exit(job.main())
+
+
+@app.command()
+def doctor(as_json: bool = typer.Option(False, "--json", help="One JSON document for tools")) -> None:
+    """Where you stand: the machine (Python, git, disk, ports) and each lifecycle step, with the next command."""
+    from .jobs import doctor as job
+
+    raise typer.Exit(job.main(as_json=as_json))
