@@ -142,8 +142,8 @@ def simulate(
     concept_drift: float = typer.Option(
         0.0,
         min=0.0,
-        help="0: today's truth; 1: half the rows (highest first numeric feature) get another class, or "
-        "the target's slope on that feature changes by one standard deviation",
+        help="0: today's truth; S: a seeded share S/(1+S) of the rows gets the class the other end of the first "
+        "numeric feature used to mean, or the target's slope on that feature changes by S standard deviations",
     ),
     seed: int = typer.Option(0, help="Seed of the draws, the drift and the noise"),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a host that is not loopback"),
