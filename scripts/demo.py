@@ -233,6 +233,13 @@ def feedback_loop(project: Path, summary_file: Path) -> dict[str, Any]:
         story.traffic("act 3, traffic after the swap", TRAFFIC, 4, "--concept-drift", str(CONCEPT_DRIFT))
         after = story.monitor("act 3, monitor the new champion's traffic (quality back within the threshold)", TRAFFIC)
         say_act("act 3, after the swap", after)
+        # Said aloud because the threshold moved with the champion: a learner should not read "holds" as "recovered".
+        print(
+            f"*** read act 3's threshold with care: it follows v{after['model_version']}'s score on the first "
+            f"ingest's test split, which describes the world before the change; the telling figures are "
+            f"{after['metric']} on feedback before and after the swap: {concept['quality'] or 0:.3f} -> "
+            f"{after['quality'] or 0:.3f} (docs/monitoring.md, The loop, act by act)"
+        )
     finally:
         stop(server)
         log.close()
