@@ -1,13 +1,18 @@
 """Shared fixtures (tiny bring-your-own-data frames, an MLflow store in a temporary folder) and the Windows skip."""
 
+import contextlib
+import socket
 import sys
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import pytest
+import uvicorn
 
 from {{ cookiecutter.package_name }}.params import Params
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -69,6 +74,34 @@ def settings(mlflow_dir: Path, request: pytest.FixtureRequest) -> Settings:
         mlflow_experiment=name,
         model_name=name,
     )
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now: the OS picks it, and the socket is closed again."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serving_in_thread(
+    app: Any, port: int | None = None, lifespan: Literal["auto", "on", "off"] = "auto"
+) -> Iterator[str]:
+    """The app on a real socket on 127.0.0.1, in a thread of this process; its base URL, stopped on exit."""
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, port=port, lifespan=lifespan, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the service did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -3,7 +3,6 @@
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -38,19 +37,12 @@ from {{ cookiecutter.package_name }}.jobs.validate import validate
 from {{ cookiecutter.package_name }}.params import load_params
 from {{ cookiecutter.package_name }}.settings import Settings, get_settings
 
-from conftest import CITY, CODE, COUNT, NUMBER, byod_frame, make_params
+from conftest import CITY, CODE, COUNT, NUMBER, byod_frame, free_port, make_params
 
 PROJECT = Path(__file__).resolve().parents[2]
 PACKAGE = "{{ cookiecutter.package_name }}"
 # What a project in which no step was taken yet must say: a place to start, nothing broken.
 STEPS = ("installed", "pipeline", "champion", "service", "predictions", "feedback", "monitoring")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def dvc(root: Path, *args: str) -> None:

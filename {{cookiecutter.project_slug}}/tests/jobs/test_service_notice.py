@@ -1,13 +1,9 @@
 """After @champion moved, a service running on API_PORT reloads it without a restart, and retrain says so."""
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from mlflow import MlflowClient
 from pydantic import SecretStr
 
@@ -20,16 +16,9 @@ from {{ cookiecutter.package_name }}.jobs.train import train
 from {{ cookiecutter.package_name }}.service.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from conftest import byod_frame, make_params
+from conftest import byod_frame, free_port, make_params, serving_in_thread
 
 KEY = "notice-test-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_with_no_service_listening_it_says_how_a_running_one_picks_the_champion_up(
@@ -64,16 +53,8 @@ def served(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) 
     )
     port = free_port()
     monkeypatch.setenv("API_PORT", str(port))
-    server = uvicorn.Server(uvicorn.Config(create_app(keyed), port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the service did not start"
-    yield keyed, paths
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving_in_thread(create_app(keyed), port=port):
+        yield keyed, paths
 
 
 @pytest.mark.slow

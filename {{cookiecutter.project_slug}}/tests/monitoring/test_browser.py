@@ -1,19 +1,12 @@
 """Every page the service serves renders in a real browser: headless Chromium draws the reports, the trend, the card."""
 
-import contextlib
 import os
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from PIL import Image
 
 from {{ cookiecutter.package_name }}.service.app import create_app
@@ -21,40 +14,16 @@ from {{ cookiecutter.package_name }}.service.served_model import load_served_mod
 
 from .conftest import Loop
 from .test_history import loop_settings
+from conftest import serving_in_thread
 
 pytestmark = [pytest.mark.slow, pytest.mark.posix]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def serve(app: FastAPI, lifespan: Literal["on", "off"]) -> Iterator[str]:
-    """The app on a real socket on 127.0.0.1, in a thread of this process; its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, port=port, lifespan=lifespan, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the service did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def served(loop: Loop) -> Iterator[str]:
     """The loop's service with its model loaded (for /model/card), in this process where MLflow is imported already."""
-    with serve(create_app(loop_settings(loop), model_loader=load_served_model), lifespan="on") as url:
+    with serving_in_thread(create_app(loop_settings(loop), model_loader=load_served_model), lifespan="on") as url:
         yield url
 
 
@@ -109,7 +78,7 @@ def test_three_monitoring_runs_draw_a_three_point_trend_in_chromium(loop: Loop, 
     summaries = [monitor.run(settings, loop.params, last=last) for last in (360, 180, 90)]
     assert None not in summaries
     # No lifespan: the monitoring pages read files and need no model.
-    with serve(create_app(settings), lifespan="off") as url:
+    with serving_in_thread(create_app(settings), lifespan="off") as url:
         dom, shot = open_in_chromium(f"{url}/monitoring", tmp_path, "trend")
     trend = dom.split('<section id="monitoring-trend"', 1)[1].split("</section>", 1)[0]
     assert trend.count('class="trend-point" data-series="drift"') == 3

@@ -3,20 +3,17 @@
 import os
 import re
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .conftest import make_settings, serving_app
+from conftest import serving_in_thread
 
 KEY = "docs-ui-test-key"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -55,28 +52,12 @@ def test_docs_ui_assets_are_not_operations_of_the_api(guarded: TestClient) -> No
     assert not [path for path in paths if path.startswith(("/docs", "/redoc"))]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served(tracking_uri: str, tmp_path: Path) -> Iterator[str]:
     """The app on a real socket with its lifespan, so /openapi.json holds the model's predict routes."""
     settings: Settings = make_settings(tracking_uri, tmp_path / "browser.db", api_key=KEY)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(serving_app(settings), port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the service did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving_in_thread(serving_app(settings)) as url:
+        yield url
 
 
 @pytest.mark.slow

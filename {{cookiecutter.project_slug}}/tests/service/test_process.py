@@ -3,7 +3,6 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from sqlalchemy import create_engine, select
 from {{ cookiecutter.package_name }}.store.tables import Feedback, Prediction
 
 from .conftest import MODEL_NAMES, TASK, record
+from conftest import free_port
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 
@@ -30,13 +30,6 @@ def service_env(tracking_uri: str, database: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{database}",
         "ENVIRONMENT": "test",
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_until_ready(base: str) -> None:

@@ -38,7 +38,8 @@ from .conftest import (
     serving_app,
     train_and_register,
 )
-from .test_process import PACKAGE, free_port, service_env, wait_until_ready
+from .test_process import PACKAGE, service_env, wait_until_ready
+from conftest import free_port
 
 # The loopback address a local client has: without API_KEY, admin routes answer only those.
 LOCAL = ("127.0.0.1", 50000)
