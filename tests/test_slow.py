@@ -202,6 +202,12 @@ def test_make_demo_closes_the_loop(tmp_path):
     assert after["model_version"] == gate["candidate"]
     assert verdicts["after_swap_quality_breach"] is False
     assert after["quality"] > concept["monitor"]["quality"]
+    # ...and "within" means within the score that won the promotion, not the old world's test split.
+    assert verdicts["after_swap_baseline"] == "recent feedback"
+    assert after["baseline"] == gate["scores"][f"candidate_recent_{metric}"]
+    assert after["quality"] >= after["quality_threshold"] > after["champion_test"]
+    # The calm acts are still judged against the test split.
+    assert calm["monitor"]["baseline_source"] == covariate["monitor"]["baseline_source"] == "test split"
     reports = build / "demo_product" / "reports" / "monitoring" / "latest"
     assert (reports / "report.html").is_file()
     assert (reports / "summary.json").is_file()

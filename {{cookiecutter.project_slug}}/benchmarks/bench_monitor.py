@@ -102,6 +102,8 @@ def child(rows: int, folder: Path) -> dict[str, Any]:
         kinds=kinds,
         classes=[0, 1],
         test_metrics={"accuracy": float((model.predict(test) == y_test).mean()), "roc_auc": 0.9, "f1": 0.8},
+        recent_metrics={},
+        recent_rows=0,
         tags={},
         pipeline=model,
     )

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from {{ cookiecutter.package_name }}.core.monitoring import Summary
+from {{ cookiecutter.package_name }}.core.monitoring import Summary, quality_baseline
 from {{ cookiecutter.package_name }}.core.schema import infer_expectations
 from {{ cookiecutter.package_name }}.io.datasets import write_expectations, write_frame
+from {{ cookiecutter.package_name }}.io.reference import load_champion
 from {{ cookiecutter.package_name }}.jobs import retrain
 from {{ cookiecutter.package_name }}.jobs.context import EXPECTATIONS, RAW, TEST, TRAIN, Paths
 from {{ cookiecutter.package_name }}.jobs.evaluate import evaluate
@@ -121,3 +122,25 @@ def test_the_gate_promotes_the_model_that_fits_todays_feedback(story: Story) -> 
     )
     assert str(client.get_model_version_by_alias(story.settings.model_name, "champion").version) == retrained.version
     assert Path(story.settings.project_root / retrain.RECENT).is_file()
+
+
+def test_the_new_champions_quality_is_watched_against_the_evidence_it_was_promoted_on(story: Story) -> None:
+    # Monitoring reads what the gate recorded on the run: on yesterday's test split the new champion scores far from
+    # what it scored on today's feedback, so today's score becomes the baseline its live quality must hold.
+    retrained = story.concept.retrained
+    assert retrained is not None
+    params, metric = make_params(), make_params().promote.metric
+    champion = load_champion(story.settings, "target")
+    assert champion.version == retrained.version
+    assert champion.recent_metrics[metric] == pytest.approx(retrained.decision.candidate_recent)
+    assert champion.recent_rows == retrained.decision.recent_rows
+    baseline = quality_baseline(
+        metric,
+        champion.test_metrics[metric],
+        champion.recent_metrics[metric],
+        champion.recent_rows,
+        params.promote.guard,
+    )
+    assert baseline is not None
+    assert (baseline.source, baseline.rows) == ("recent feedback", retrained.decision.recent_rows)
+    assert baseline.value == pytest.approx(retrained.decision.candidate_recent)

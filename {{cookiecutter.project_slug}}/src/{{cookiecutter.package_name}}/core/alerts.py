@@ -22,6 +22,7 @@ def alert_message(summary: Summary, links: dict[str, str]) -> dict[str, Any]:
             "quality_metric": summary.quality_metric,
             "quality": summary.quality.get(summary.quality_metric),
             "champion_test": summary.champion_test.get(summary.quality_metric),
+            "quality_baseline": None if summary.quality_baseline is None else summary.quality_baseline.model_dump(),
             "n_current": summary.n_current,
             "n_labeled": summary.n_labeled,
             "out_of_range_share": summary.out_of_range_share,

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePath
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
@@ -101,13 +101,45 @@ def relative_drop(metric: str, live: float, test: float) -> float:
     return worse / abs(test) if test else worse
 
 
-def quality_breach(
-    metric: str, live: float | None, test: float | None, max_drop: float, n_labeled: int, min_labeled: int
-) -> Breach | None:
-    """A breach when the metric on feedback is worse than on the test split by more than max_drop (relative)."""
-    if live is None or test is None or n_labeled < min_labeled:
+class Baseline(BaseModel):
+    """What the champion is expected to score on today's feedback, and the evidence that figure comes from."""
+
+    value: float
+    source: Literal["test split", "recent feedback"]
+    rows: int | None = None  # how many rows the figure was measured on, when known
+
+    def describe(self) -> str:
+        """ "0.8812 on the test split", or "0.8631 on the 126 recent feedback rows it was promoted on"."""
+        if self.source == "test split":
+            return f"{self.value:.4g} on the test split"
+        return f"{self.value:.4g} on the {self.rows} recent feedback rows it was promoted on"
+
+
+def quality_baseline(
+    metric: str, test: float | None, recent: float | None, recent_rows: int, guard: float
+) -> Baseline | None:
+    """The champion's score on the test split, unless its promotion showed that split no longer describes today.
+
+    The gate scored the champion, back when it was a candidate, on recent feedback it never trained on. When that
+    score and the test split's differ by more than the gate's own guard (relative), the world has changed since the
+    first ingest: a model fitted to today's truth scores badly on yesterday's split, and a threshold taken from it
+    would let any quality pass. Its score on the recent slice is then the baseline. Otherwise the test split stays
+    the baseline: it is the larger sample, and it does not move from one promotion to the next.
+    """
+    if test is None:
         return None
-    drop = relative_drop(metric, live, test)
+    if recent is None or recent_rows <= 0 or abs(relative_drop(metric, recent, test)) <= guard:
+        return Baseline(value=test, source="test split")
+    return Baseline(value=recent, source="recent feedback", rows=recent_rows)
+
+
+def quality_breach(
+    metric: str, live: float | None, baseline: Baseline | None, max_drop: float, n_labeled: int, min_labeled: int
+) -> Breach | None:
+    """A breach when the metric on feedback is worse than the baseline by more than max_drop (relative)."""
+    if live is None or baseline is None or n_labeled < min_labeled:
+        return None
+    drop = relative_drop(metric, live, baseline.value)
     if drop <= max_drop:
         return None
     return Breach(
@@ -115,7 +147,7 @@ def quality_breach(
         value=round(drop, 6),
         threshold=max_drop,
         message=f"{metric} on {n_labeled} labelled predictions is {live:.4g}, {drop * 100:.1f}% worse than "
-        f"{test:.4g} on the test split (allowed {max_drop * 100:.0f}%)",
+        f"{baseline.describe()} (allowed {max_drop * 100:.0f}%)",
     )
 
 
@@ -156,6 +188,8 @@ class Summary(BaseModel):
     # like). Defaults, so that a summary.json written before the count existed still loads.
     n_out_of_range: int = 0
     out_of_range_share: float = 0.0
+    # What the quality was judged against (see quality_baseline); None in a summary.json written before it existed.
+    quality_baseline: Baseline | None = None
 
     @property
     def breached(self) -> bool:
@@ -165,8 +199,9 @@ class Summary(BaseModel):
 def render_summary(summary: Summary) -> str:
     """The one-screen text that `monitor` prints."""
     metric = summary.quality_metric
-    live, test = summary.quality.get(metric), summary.champion_test.get(metric)
-    quality = "no labelled predictions" if live is None else f"{metric} {live:.4g} (test split: {test})"
+    live, baseline = summary.quality.get(metric), summary.quality_baseline
+    expected = f"test split: {summary.champion_test.get(metric)}" if baseline is None else baseline.describe()
+    quality = "no labelled predictions" if live is None else f"{metric} {live:.4g} (baseline {expected})"
     lines = [
         f"Monitoring {summary.model_name} v{summary.model_version} ({summary.task}): {summary.window['description']}",
         f"  rows       {summary.n_current} in the window ({summary.reading.mode}), {summary.n_labeled} with feedback,"

@@ -17,6 +17,8 @@ from ..settings import Settings
 from .lineage import file_md5
 
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
+# The gate's record of the candidate's score on recent feedback (jobs/promote.py, Decision.record).
+RECENT = "gate.candidate_recent_"
 # Where a split usually is: the pipeline's split, or the training data `retrain` enlarged with feedback.
 USUAL = {"train": ("data/processed/train.csv", "data/feedback/train.csv"), "test": ("data/processed/test.csv",)}
 
@@ -33,6 +35,10 @@ class Champion:
     kinds: dict[str, Kind]
     classes: list[Any]
     test_metrics: dict[str, float]
+    # What the promotion gate measured when this version was the candidate: its score on the recent feedback slice
+    # it never trained on, and that slice's size (both empty/0 when no recent slice was judged).
+    recent_metrics: dict[str, float]
+    recent_rows: int
     tags: dict[str, str]
     pipeline: Any
 
@@ -71,6 +77,10 @@ def load_champion(settings: Settings, default_target: str) -> Champion:
             for key, value in run.data.metrics.items()
             if key.startswith("test_")
         },
+        recent_metrics={
+            key.removeprefix(RECENT): float(value) for key, value in run.data.metrics.items() if key.startswith(RECENT)
+        },
+        recent_rows=int(tags.get("gate.recent_rows", "0") or 0),
         tags=tags,
         pipeline=pipeline,
     )

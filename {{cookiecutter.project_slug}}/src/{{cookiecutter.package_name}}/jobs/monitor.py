@@ -20,6 +20,7 @@ from ..core.monitoring import (
     Window,
     drift_breach,
     history_entry,
+    quality_baseline,
     quality_breach,
     render_summary,
     since_window,
@@ -124,12 +125,19 @@ def run_reports(reference: Reference, sample: WindowSample, window: Window, para
         written["quality_html"] = str(out_dir / QUALITY)
     quality = quality_of(champion, labeled)
     metric = params.promote.metric
+    baseline = quality_baseline(
+        metric,
+        champion.test_metrics.get(metric),
+        champion.recent_metrics.get(metric),
+        champion.recent_rows,
+        params.promote.guard,
+    )
     breaches = [
         drift_breach(drift.detected, drift.share, monitor_params.drift_share),
         quality_breach(
             metric,
             quality.get(metric),
-            champion.test_metrics.get(metric),
+            baseline,
             monitor_params.metric_drop,
             sample.labeled_rows,
             monitor_params.min_labeled,
@@ -164,6 +172,7 @@ def run_reports(reference: Reference, sample: WindowSample, window: Window, para
         quality_metric=metric,
         quality=quality,
         champion_test=champion.test_metrics,
+        quality_baseline=baseline,
         breaches=[breach for breach in breaches if breach is not None],
         reports=written,
         n_out_of_range=sample.out_of_range_rows,
