@@ -102,6 +102,10 @@ def train_and_register(task: str, name: str) -> None:
     client.set_registered_model_alias(name, "champion", version)
 
 
+# The MLflow experiment the session's throwaway store holds, made active by `tracking_uri`.
+EXPERIMENT = "service-tests"
+
+
 @pytest.fixture(scope="session")
 def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A throwaway MLflow store holding a champion of each task."""
@@ -109,7 +113,7 @@ def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     uri = f"sqlite:///{root / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    experiment_id = MlflowClient().create_experiment("service-tests", artifact_location=(root / "artifacts").as_uri())
+    experiment_id = MlflowClient().create_experiment(EXPERIMENT, artifact_location=(root / "artifacts").as_uri())
     mlflow.set_experiment(experiment_id=experiment_id)
     for task, name in MODEL_NAMES.items():
         train_and_register(task, name)

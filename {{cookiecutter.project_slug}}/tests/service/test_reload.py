@@ -23,13 +23,17 @@ from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from sqlalchemy import create_engine, select
 
+from {{ cookiecutter.package_name }}.io.registry_lookup import registry_version
 from {{ cookiecutter.package_name }}.io.service_admin import ReloadRefused, ServiceUnreachable, request_reload
+from {{ cookiecutter.package_name }}.service.app import create_app
 from {{ cookiecutter.package_name }}.service.fast.numpy_path import NumpyServedModel
+from {{ cookiecutter.package_name }}.service.served_model import ServedModel, load_served_model
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.store.tables import ModelReload, Prediction
 
 from .conftest import (
     DOSE,
+    EXPERIMENT,
     TASK,
     fragile_data,
     make_pipeline_for,
@@ -316,3 +320,76 @@ def test_every_worker_swaps_after_one_reload(tracking_uri: str, tmp_path: Path, 
         reloads = connection.execute(select(ModelReload.version, ModelReload.requested_by)).all()
     engine.dispose()
     assert [(row.version, row.requested_by) for row in reloads] == [("2", "127.0.0.1")]
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `mlflow server` on 127.0.0.1, with its own store: the registry a team's service asks over HTTP."""
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    store, artifacts = f"sqlite:///{folder / 'mlflow.db'}", str(folder / "artifacts")
+    command = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--backend-store-uri", store, "--artifacts-destination", artifacts, "--workers", "1"]
+    url = f"http://127.0.0.1:{port}"
+    with (folder / "server.log").open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while not is_up(f"{url}/health"):
+                assert process.poll() is None, (folder / "server.log").read_text()[-2000:]
+                assert time.monotonic() < deadline, "mlflow server did not answer within 120 s"
+                time.sleep(0.5)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def is_up(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.slow
+def test_with_an_mlflow_server_a_reload_loads_only_a_moved_alias(
+    mlflow_server: str, tracking_uri: str, tmp_path: Path
+) -> None:
+    # The poll looks often and almost always finds the alias where it was: one REST call says so, and nothing is
+    # loaded (in fast mode a load is a fresh Python importing MLflow, docs/performance.md "Model reloads").
+    # tracking_uri: the session's store is set up first, so that it is the one restored at the end.
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    name = f"served_{uuid.uuid4().hex[:8]}"
+    loads: list[str] = []
+
+    def counting_loader(settings: Settings) -> ServedModel:
+        loads.append(settings.model_uri)
+        return load_served_model(settings)
+
+    try:
+        mlflow.set_tracking_uri(mlflow_server)
+        mlflow.set_experiment("reload-tests")  # the session's active experiment lives in the other store
+        register_version(mlflow_server, name)
+        settings = settings_for(mlflow_server, tmp_path, name)
+        with TestClient(create_app(settings, model_loader=counting_loader), client=LOCAL) as served:
+            assert len(loads) == 1  # at start
+            assert registry_version(mlflow_server, settings.model_uri) == "1"
+            assert served.post("/admin/reload").json()["status"] == "unchanged"
+            assert len(loads) == 1
+            register_version(mlflow_server, name)
+            assert registry_version(mlflow_server, settings.model_uri) == "2"
+            assert served.post("/admin/reload").json() == {
+                "status": "reloaded",
+                "previous_version": "1",
+                "version": "2",
+                "model_uri": settings.model_uri,
+            }
+            assert len(loads) == 2
+            assert served.post("/predict", json=record()).json()["model_version"] == "2"
+        # An alias the server does not know: no shortcut, so the load says what is wrong.
+        assert registry_version(mlflow_server, f"models:/{name}@nobody") is None
+    finally:
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])
+        mlflow.set_experiment(EXPERIMENT)  # the session's, as conftest's tracking_uri left it

@@ -14,6 +14,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import Engine
 
 from .. import __version__
+from ..io.registry_lookup import registry_version
 from ..settings import Settings, get_settings
 from ..store.database import checkpoint, create_db_engine, upgrade
 from ..store.repository import record_model_version
@@ -34,6 +35,11 @@ from .served_model import ServedModel, load_served_model
 logger = logging.getLogger("service")
 ModelLoader = Callable[[Settings], ServedModel]
 CHECKPOINT_INTERVAL_S = 1.0
+
+
+def lookup_version(settings: Settings) -> str | None:
+    """The version MODEL_URI names now, when one REST call can tell (a reload then loads only a moved alias)."""
+    return registry_version(settings.mlflow_tracking_uri, settings.model_uri)
 
 
 @asynccontextmanager
@@ -68,7 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             # POST /admin/reload, the registry poll and the watch for other workers' reloads (model_swap.py).
             prepare = fast.prepare_model if settings.serving_mode == "fast" else (lambda model: model)
             app.state.model_swap = await stack.enter_async_context(
-                model_swapping(state, load_model, prepare, settings.model_poll_seconds)
+                model_swapping(state, load_model, prepare, lookup_version, settings.model_poll_seconds)
             )
             fields = {"model": served.name, "version": served.version, "serving_mode": settings.serving_mode}
             logger.info("model loaded", extra={"fields": fields})

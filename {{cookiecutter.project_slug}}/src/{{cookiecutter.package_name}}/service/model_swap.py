@@ -5,8 +5,11 @@ Three ways in, one path (`ModelSwap._swap`):
 | Trigger                    | Where                  | What it loads                                      |
 |----------------------------|------------------------|----------------------------------------------------|
 | POST /admin/reload         | routers/admin.py       | MODEL_URI resolved again (the alias as it is now)  |
-| MODEL_POLL_SECONDS         | `poll_registry` below  | the same, every N seconds                          |
-| another worker's reload    | `watch_reloads` below  | the exact version that worker recorded             |
+| MODEL_POLL_SECONDS         | `model_swapping` below | the same, every N seconds                          |
+| another worker's reload    | `model_swapping` below | the exact version that worker recorded             |
+
+Before loading, a reload asks which version MODEL_URI names now (`io/registry_lookup.py`: one REST call to an
+MLflow server); when that is the version served, it answers `unchanged` without loading anything.
 
 Every swap is recorded in the prediction log's model_reloads table, and every worker reads the newest row about
 once a second. So the other workers of `serve --workers N`, and other replicas sharing the database, follow a
@@ -32,6 +35,8 @@ from .unscorable import Unscorable
 
 logger = logging.getLogger("service")
 ModelLoader = Callable[[Settings], ServedModel]
+# The version MODEL_URI names now, or None when only loading it can tell (io/registry_lookup.py).
+VersionLookup = Callable[[Settings], str | None]
 Prepare = Callable[[ServedModel], ServedModel]
 # How often each worker looks for a reload made by another one: one small read of the prediction log.
 WATCH_INTERVAL_S = 1.0
@@ -100,10 +105,11 @@ def refusal(current: ServedModel, candidate: ServedModel) -> str | None:
 class ModelSwap:
     """Replaces `state.model` in one assignment; a lock keeps a reload, the poll and the watch from overlapping."""
 
-    def __init__(self, state: ServiceState, load: ModelLoader, prepare: Prepare) -> None:
+    def __init__(self, state: ServiceState, load: ModelLoader, prepare: Prepare, lookup: VersionLookup) -> None:
         self.state = state
         self.load = load
         self.prepare = prepare
+        self.lookup = lookup
         self.lock = asyncio.Lock()
         # The newest model_reloads id this worker has applied or made: only a larger one is news.
         self.seen_reload = 0
@@ -118,6 +124,8 @@ class ModelSwap:
         settings = self.state.settings
         async with self.lock:
             current = self.current()
+            if await anyio.to_thread.run_sync(self.lookup, settings) == current.version:
+                return Reload("unchanged", current.version, current.version, settings.model_uri)
             candidate = await self._load(settings)
             if candidate.version == current.version:
                 return Reload("unchanged", current.version, current.version, settings.model_uri)
@@ -181,10 +189,10 @@ async def _every(seconds: float, step: Callable[[], Any], what: str) -> None:
 
 @asynccontextmanager
 async def model_swapping(
-    state: ServiceState, load: ModelLoader, prepare: Prepare, poll_seconds: float
+    state: ServiceState, load: ModelLoader, prepare: Prepare, lookup: VersionLookup, poll_seconds: float
 ) -> AsyncIterator[ModelSwap]:
     """A ModelSwap for the served model, with its background tasks: the watch always, the poll when asked."""
-    swap = ModelSwap(state, load, prepare)
+    swap = ModelSwap(state, load, prepare, lookup)
     newest = await anyio.to_thread.run_sync(latest_reload, state.engine, swap.current().name)
     # Reloads before this start are already in what was just loaded from MODEL_URI.
     swap.seen_reload = newest[0] if newest else 0
