@@ -232,11 +232,6 @@ def monitoring_status(summary: Summary) -> str:
     """The card's monitoring section: the latest run's verdict and figures."""
     metric = summary.quality_metric
     live = summary.quality.get(metric)
-    baseline = (
-        f"test split: {summary.champion_test.get(metric, float('nan')):.4g}"
-        if summary.quality_baseline is None
-        else summary.quality_baseline.describe()
-    )
     verdict = "; ".join(breach.message for breach in summary.breaches) or "no threshold crossed"
     return "\n".join(
         [
@@ -247,7 +242,7 @@ def monitoring_status(summary: Summary) -> str:
             f" (threshold {summary.drift_threshold:.0%})",
             f"- {metric} on feedback: "
             + ("no labelled predictions" if live is None else f"{live:.4g}")
-            + f" (baseline {baseline})",
+            + f" (baseline {summary.baseline_text()})",
             f"- out-of-range requests: {summary.out_of_range_share:.1%}",
             "- history: `reports/monitoring/history.jsonl`; reports: `reports/monitoring/latest/`",
         ]

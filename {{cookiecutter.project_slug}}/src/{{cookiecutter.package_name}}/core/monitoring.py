@@ -195,13 +195,19 @@ class Summary(BaseModel):
     def breached(self) -> bool:
         return bool(self.breaches)
 
+    def baseline_text(self) -> str:
+        """What the quality was judged against, as printed; a summary.json from before the baseline was recorded was
+        judged against the test split."""
+        if self.quality_baseline is not None:
+            return self.quality_baseline.describe()
+        return f"test split: {self.champion_test.get(self.quality_metric, float('nan')):.4g}"
+
 
 def render_summary(summary: Summary) -> str:
     """The one-screen text that `monitor` prints."""
     metric = summary.quality_metric
-    live, baseline = summary.quality.get(metric), summary.quality_baseline
-    expected = f"test split: {summary.champion_test.get(metric)}" if baseline is None else baseline.describe()
-    quality = "no labelled predictions" if live is None else f"{metric} {live:.4g} (baseline {expected})"
+    live = summary.quality.get(metric)
+    quality = "no labelled predictions" if live is None else f"{metric} {live:.4g} (baseline {summary.baseline_text()})"
     lines = [
         f"Monitoring {summary.model_name} v{summary.model_version} ({summary.task}): {summary.window['description']}",
         f"  rows       {summary.n_current} in the window ({summary.reading.mode}), {summary.n_labeled} with feedback,"
