@@ -71,7 +71,8 @@ class Settings(BaseSettings):
     alert_webhook_url: SecretStr | None = None
     alert_format: Literal["json", "slack"] = "json"
     # Seconds between two looks at the registry for a moved MODEL_URI alias, swapped in when it moved; 0 = off
-    # (POST /admin/reload does it on request). Each look loads MODEL_URI, in a child process in fast mode.
+    # (POST /admin/reload does it on request). Each look asks an MLflow server for the alias's version first, and
+    # loads MODEL_URI only when it moved or when no server can tell (docs/serving.md).
     model_poll_seconds: float = Field(0.0, ge=0)
 
     @model_validator(mode="after")

@@ -16,7 +16,7 @@ from {{ cookiecutter.package_name }}.core.monitoring import HistoryEntry
 from {{ cookiecutter.package_name }}.io.monitoring_history import append_history
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .conftest import TASK, make_settings, serving_app, train_and_register
+from .conftest import EXPERIMENT, TASK, make_settings, serving_app, train_and_register
 
 CARDED_MODEL = "carded_model"
 HOSTILE = "<script>alert('card')</script>"
@@ -74,7 +74,7 @@ def carded(tracking_uri: str) -> tuple[str, str]:
     """A champion whose run holds a MODEL_CARD.md, as the pipeline logs it; returns its run id and card."""
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    mlflow.set_experiment("service-tests")
+    mlflow.set_experiment(EXPERIMENT)
     train_and_register(TASK, CARDED_MODEL)
     client = MlflowClient(tracking_uri, registry_uri=tracking_uri)
     run_id = client.get_model_version_by_alias(CARDED_MODEL, "champion").run_id
