@@ -9,9 +9,9 @@ import {{ cookiecutter.package_name }}
 PACKAGE = Path({{ cookiecutter.package_name }}.__file__).parent
 # What each layer may import from the package: core is pure, io touches the world, jobs and service orchestrate.
 ALLOWED = {
-    "core": {"core", "params"},
-    "io": {"core", "io", "params", "settings", "store"},
-    "store": {"store", "settings"},
+    "core": {"core", "params", "user_errors"},
+    "io": {"core", "io", "params", "settings", "store", "user_errors"},
+    "store": {"store", "settings", "user_errors"},
 }
 
 

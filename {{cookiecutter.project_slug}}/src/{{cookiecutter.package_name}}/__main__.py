@@ -1,5 +1,5 @@
 """Run the command-line interface with `python -m {{ cookiecutter.package_name }}`."""
 
-from .cli import app
+from .cli import main
 
-app()
+main()

@@ -1,6 +1,10 @@
 """The `{{ cookiecutter.package_name }}` command: one sub-command per lifecycle step, each a thin call into a job module."""
 
+import sys
+
 import typer
+
+from .user_errors import reported
 
 app = typer.Typer(
     help="{{ cookiecutter.project_slug }}: data, training, promotion, serving and monitoring of one ML product.",
@@ -168,3 +172,11 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="One JSON document
     from .jobs import doctor as job
 
     raise typer.Exit(job.main(as_json=as_json))
+
+
+def main() -> None:
+    """The console script: every command's failure is one sentence on stderr (user_errors.py), never a traceback."""
+    words = [argument for argument in sys.argv[1:] if not argument.startswith("-")]
+    command = words[0] if words else "{{ cookiecutter.package_name }}"
+    with reported(command):
+        app()

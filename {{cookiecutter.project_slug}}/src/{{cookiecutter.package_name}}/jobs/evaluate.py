@@ -14,6 +14,7 @@ from ..io.lineage import data_hashes
 from ..io.tracking import log_evaluation
 from ..params import Params, load_params
 from ..settings import Settings, find_project_root, get_settings
+from ..user_errors import run_job
 from .context import (
     METRICS,
     MODEL,
@@ -102,4 +103,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_job(main, "evaluate")

@@ -9,6 +9,7 @@ from ..core.schema import infer_expectations, tidy_features, tidy_target
 from ..io.datasets import load_source, read_expectations, write_expectations, write_frame
 from ..params import Params, load_params
 from ..settings import find_project_root
+from ..user_errors import run_job
 from .context import EXPECTATIONS, RAW, Paths, say
 
 
@@ -42,4 +43,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_job(main, "ingest")

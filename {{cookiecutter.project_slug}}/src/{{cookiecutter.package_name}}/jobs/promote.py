@@ -15,6 +15,7 @@ from ..io import tracking
 from ..io.datasets import read_frame
 from ..params import Params, load_params
 from ..settings import Settings, find_project_root, get_settings
+from ..user_errors import run_job
 from .context import TEST, Paths, load_expectations, say
 from .service_notice import tell_running_service
 
@@ -177,4 +178,4 @@ def say_decision(step: str, decision: Decision, metric: str) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_job(main, "promote")

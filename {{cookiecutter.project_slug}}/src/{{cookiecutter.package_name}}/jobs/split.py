@@ -6,6 +6,7 @@ from ..core.splitting import split_frame
 from ..io.datasets import read_frame, write_frame
 from ..params import Params, load_params
 from ..settings import find_project_root
+from ..user_errors import run_job
 from .context import RAW, TEST, TRAIN, Paths, load_expectations, say
 
 
@@ -34,4 +35,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_job(main, "split")

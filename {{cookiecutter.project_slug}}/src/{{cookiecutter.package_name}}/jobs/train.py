@@ -13,6 +13,7 @@ from ..io.lineage import data_hashes, dvc_experiment, git_state
 from ..io.tracking import log_training
 from ..params import Params, load_params
 from ..settings import Settings, find_project_root, get_settings
+from ..user_errors import run_job
 from .context import MODEL, RAW, RUN, TEST, TRAIN, Paths, load_expectations, say, write_json
 
 
@@ -86,4 +87,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_job(main, "train")

@@ -6,6 +6,7 @@ from ..core.schema import check_expectations
 from ..io.datasets import read_frame
 from ..params import Params, load_params
 from ..settings import find_project_root
+from ..user_errors import run_job
 from .context import EXPECTATIONS, RAW, VALIDATION, Paths, load_expectations, say, write_json
 
 HOW_TO_REINFER = (
@@ -33,4 +34,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_job(main, "validate")
