@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
 
 from {{ cookiecutter.package_name }}.io import tracking
+from {{ cookiecutter.package_name }}.io.datasets import read_frame
 from {{ cookiecutter.package_name }}.jobs import history
-from {{ cookiecutter.package_name }}.jobs.context import Paths
+from {{ cookiecutter.package_name }}.jobs.context import TRAIN, Paths, load_expectations
 from {{ cookiecutter.package_name }}.jobs.evaluate import evaluate
 from {{ cookiecutter.package_name }}.jobs.history import champion_history, describe
 from {{ cookiecutter.package_name }}.jobs.ingest import ingest
@@ -96,6 +98,26 @@ def test_rollback_refuses_a_version_the_service_could_not_serve(two_champions: S
     with pytest.raises(
         RollbackRefusedError, match=f"version {version} cannot take version 2's requests.*'only column'"
     ):
+        rollback(two_champions, to=version)
+    assert aliased(two_champions) == "2"
+
+
+def relabelled_version(settings: Settings, project: Path) -> str:
+    """A version trained on the same columns whose classes are named differently ("left"/"loyal"): it reads every
+    request the champion reads, but a running service answering "churned"/"stayed" would refuse it (409)."""
+    paths = Paths(project)
+    train_rows = read_frame(paths / TRAIN, load_expectations(paths))  # typed as training read it
+    features = train_rows.drop(columns="Target?")
+    labels = train_rows["Target?"].map({"churned": "left", "stayed": "loyal"})
+    model = clone(tracking.load_version(settings.model_name, "2")).fit(features, labels)
+    return tracking.log_training(settings, model, features, {}, {}, {"task": "classification"})["version"]
+
+
+def test_rollback_refuses_a_version_with_other_classes_as_the_service_would(
+    two_champions: Settings, tmp_path: Path
+) -> None:
+    version = relabelled_version(two_champions, tmp_path)
+    with pytest.raises(RollbackRefusedError, match=f"version {version} predicts the classes .*'left'"):
         rollback(two_champions, to=version)
     assert aliased(two_champions) == "2"
 

@@ -255,7 +255,7 @@ def test_request_reload_reports_refusals_and_absence(tracking_uri: str, tmp_path
             "model_uri": f"models:/{model_name}@champion",
         }
         register_other_features(tracking_uri, model_name)
-        with pytest.raises(ReloadRefused, match="signature does not match"):
+        with pytest.raises(ReloadRefused, match=r"cannot take version \d+'s requests: it lacks"):
             request_reload(base, KEY)
         with pytest.raises(httpx.HTTPStatusError):
             request_reload(base, "wrong-key")

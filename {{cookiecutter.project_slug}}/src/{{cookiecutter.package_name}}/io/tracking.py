@@ -227,14 +227,6 @@ def test_metrics(name: str, model_version: str) -> dict[str, float]:
     return {key: float(value) for key, value in metrics.items() if key.startswith("test_")}
 
 
-def input_columns(name: str, model_version: str) -> dict[str, str]:
-    """Column -> MLflow type of a version's input signature (what the service validates requests against)."""
-    info = mlflow.models.get_model_info(f"models:/{name}/{model_version}")
-    if info.signature is None:
-        return {}
-    return {str(column.name): column.type.name for column in info.signature.inputs.inputs}
-
-
 def delete_alias(name: str, alias: str) -> None:
     MlflowClient().delete_registered_model_alias(name, alias)
 

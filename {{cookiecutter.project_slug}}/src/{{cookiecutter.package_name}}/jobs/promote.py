@@ -14,6 +14,7 @@ from ..core.promotion_gate import Scores, judge
 from ..io import tracking
 from ..io.datasets import read_frame
 from ..params import Params, load_params
+from ..service.replacement import registered_refusal
 from ..settings import Settings, find_project_root, get_settings
 from ..user_errors import run_job
 from .context import TEST, Paths, load_expectations, say
@@ -109,19 +110,25 @@ def promote(params: Params, settings: Settings, paths: Paths, recent: pd.DataFra
         guard=params.promote.guard,
         min_recent=params.promote.min_recent,
     )
+    wins, reason = verdict.promote, verdict.reason
+    if wins:
+        # The running service's own rule (service/replacement.py): a version it would refuse stays @challenger.
+        refused = registered_refusal(settings, champion, candidate)
+        if refused is not None:
+            wins, reason = False, f"{reason}, but a running service could not serve it: {refused}"
     proposal = Decision(
         candidate,
         champion,
         "",
         candidate_score,
         champion_score,
-        verdict.reason,
+        reason,
         verdict.rule,
         len(recent),
         candidate_recent,
         champion_recent,
     )
-    return _recorded(_decide(name, proposal, verdict.promote, metric), metric, str(newest.run_id))
+    return _recorded(_decide(name, proposal, wins, metric), metric, str(newest.run_id))
 
 
 def _decide(name: str, proposal: Decision, win: bool, metric: str) -> Decision:

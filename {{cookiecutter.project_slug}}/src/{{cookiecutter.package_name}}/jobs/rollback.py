@@ -1,8 +1,8 @@
 """`rollback`: move @champion back to an earlier version, refusing one the running service could not serve."""
 
 from ..core.alias_history import Move, previous_champion, rollback_reason
-from ..core.input_signature import signature_difference
 from ..io import tracking
+from ..service.replacement import registered_refusal
 from ..settings import Settings, get_settings
 from .context import say
 from .service_notice import tell_running_service
@@ -31,12 +31,10 @@ def rollback(settings: Settings, to: str | None = None, why: str | None = None) 
         raise RollbackRefusedError(f"version {target} of {name!r} does not exist (registered: {', '.join(versions)})")
     if target == champion:
         raise RollbackRefusedError(f"version {target} is already @{alias}: nothing to roll back")
-    difference = signature_difference(tracking.input_columns(name, champion), tracking.input_columns(name, target))
-    if difference is not None:
-        raise RollbackRefusedError(
-            f"version {target} cannot take version {champion}'s requests, so a running service could not serve it: "
-            f"{difference}"
-        )
+    # The rule the running service applies when it reloads: a version it would refuse never becomes @champion.
+    refused = registered_refusal(settings, champion, target)
+    if refused is not None:
+        raise RollbackRefusedError(f"a running service could not serve it: {refused}")
     # Both versions' test figures, so that the timeline says what the rollback traded, as a promotion's gate does.
     scores = {f"to.{key}": value for key, value in tracking.test_metrics(name, target).items()}
     scores |= {f"from.{key}": value for key, value in tracking.test_metrics(name, champion).items()}

@@ -30,8 +30,8 @@ import anyio.to_thread
 from ..settings import Settings
 from ..store.repository import latest_reload, record_model_version, record_reload
 from .deps import ServiceState
-from .served_model import NUMERIC_TYPES, ServedModel
-from .unscorable import Unscorable
+from .replacement import refusal
+from .served_model import ServedModel
 
 logger = logging.getLogger("service")
 ModelLoader = Callable[[Settings], ServedModel]
@@ -58,48 +58,6 @@ class Reload:
     previous_version: str
     version: str
     model_uri: str
-
-
-def smoke_record(model: ServedModel) -> dict[str, Any]:
-    """One valid record: numbers in the middle of their training range (or 0), other features missing (imputed)."""
-    values: dict[str, Any] = {}
-    for feature in model.features:
-        if feature.type in NUMERIC_TYPES:
-            low, high = model.ranges.get(feature.name, (0.0, 0.0))
-            middle = (low + high) / 2
-            values[feature.name] = round(middle) if feature.type in {"long", "integer"} else middle
-        else:
-            values[feature.name] = None
-    return values
-
-
-def refusal(current: ServedModel, candidate: ServedModel) -> str | None:
-    """Why the candidate cannot answer the routes built from the current model's signature, or None when it can.
-
-    The request and response schemas were built at start from the first model; a version with other features,
-    another task or other classes would turn valid requests into errors, so it is refused instead.
-    """
-    name = f"version {candidate.version}"
-    expected = {f.name: f.type for f in current.features}
-    offered = {f.name: f.type for f in candidate.features}
-    if offered != expected:
-        missing = sorted(f"{k} ({v})" for k, v in expected.items() if offered.get(k) != v)
-        extra = sorted(f"{k} ({v})" for k, v in offered.items() if expected.get(k) != v)
-        return (
-            f"{name}'s signature does not match the request schema: it lacks {', '.join(missing) or 'nothing'} "
-            f"and adds {', '.join(extra) or 'nothing'}; restart the service to serve another schema"
-        )
-    if candidate.task != current.task:
-        return f"{name} is a {candidate.task} model, the service answers {current.task}"
-    if candidate.task == "classification" and set(candidate.classes) != set(current.classes):
-        return f"{name} predicts the classes {list(candidate.classes)}, the service answers {list(current.classes)}"
-    try:
-        [output] = candidate.predict([smoke_record(candidate)])
-    except Exception as exc:
-        return f"{name} failed a prediction on one record: {type(exc).__name__}: {exc}"
-    if isinstance(output, Unscorable):
-        return f"{name} could not score a record in its training ranges: {output.message}"
-    return None
 
 
 class ModelSwap:
@@ -162,7 +120,7 @@ class ModelSwap:
         reason = await anyio.to_thread.run_sync(refusal, current, candidate)
         if reason is not None:
             logger.warning("model refused", extra={"fields": fields | {"reason": reason}})
-            raise ModelRefusedError(reason)
+            raise ModelRefusedError(f"{reason}; restart the service to serve it")
         # Loaded by version when following another worker: keep reporting the alias the service was started on.
         served = await anyio.to_thread.run_sync(self.prepare, dataclasses.replace(candidate, alias=current.alias))
         # Before the swap: each logged prediction points at its version's row (a foreign key).
