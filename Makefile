@@ -30,12 +30,15 @@ lint: venv ## Lint the template's own Python (tests, hooks, scripts)
 test-fast: venv ## Bake every combination and check the output (seconds)
 	$(PY) -m pytest -m "not slow" -n 2
 
+# Two workers, one xdist group (a shared project) each at a time, heaviest group first (tests/conftest.py); each
+# slow test's seconds are printed as it finishes and again, slowest first, at the end.
 test-slow: venv ## Install baked projects and run their checks and lifecycle (minutes)
-	$(PY) -m pytest -m slow -p no:xdist
+	$(PY) -m pytest -m slow -n 2 --dist loadgroup --no-loadscope-reorder
 
-lock: venv ## Re-resolve both locks (needs the network)
+lock: venv ## Re-resolve both locks, then the hook's list of the lock's import names (needs the network)
 	$(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --extra dev --no-annotate pyproject.toml -o requirements-dev.lock
 	$(PY) scripts/lock_project.py
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/locked_imports.py
 
 clean: ## Remove build/ and caches
 	rm -rf $(BUILD) .pytest_cache .ruff_cache

@@ -1,10 +1,27 @@
-"""Shared fixtures of the template tests: baking through pytest-cookies."""
+"""Shared fixtures of the template tests (baking through pytest-cookies, the slow tier's shared projects), the slow
+tier's order (heaviest group first) and its timings (each slow test's seconds, printed as it finishes)."""
 
+from collections import defaultdict
 from typing import Any
 
 import pytest
 
 from tests.options import TEMPLATE
+from tests.projects import Projects
+
+# The slow tier's xdist groups, heaviest first (seconds from the last `CI=true bash .ci/run`), so that two workers
+# finish together: a worker starts the next group when it is almost done, and the long ones must not come last.
+# A group not listed here (or a slow test without a group) runs after these; the timings below show where it fits.
+SLOWEST_FIRST = (
+    "checks-classification",  # the project's own lint, type check and tests
+    "checks-regression",
+    "lifecycle-classification",  # make pipeline, repro, service, benchmark, DVC experiments and queue
+    "lifecycle-regression",
+    "demo",
+    "lab",
+    "team-stack",
+    "wheelhouse",
+)
 
 
 @pytest.fixture
@@ -15,3 +32,55 @@ def bake(cookies: Any) -> Any:
         return cookies.bake(extra_context=answers, template=str(TEMPLATE))
 
     return _bake
+
+
+@pytest.fixture(scope="session")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> Projects:
+    """Baked and installed projects, made once per xdist group (tests/projects.py)."""
+    return Projects(tmp_path_factory)
+
+
+def group_of(item: pytest.Item) -> str | None:
+    mark = item.get_closest_marker("xdist_group")
+    if mark is None:
+        return None
+    return str(mark.args[0] if mark.args else mark.kwargs.get("name"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Heaviest group first; inside a group, tests keep the order in which they were collected. xdist hands out the
+    groups in this order when `--no-loadscope-reorder` is given (the Makefile's test-slow does)."""
+    rank = {group: index for index, group in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(group_of(item) or "", len(rank)))
+
+
+class SlowTimings:
+    """Print each slow test's seconds (setup + call + teardown) when it finishes, and all of them, slowest first,
+    at the end. Under xdist this runs in the controller, which receives every worker's reports."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if "slow" not in report.keywords:
+            return
+        self.seconds[report.nodeid] += report.duration
+        if report.when == "teardown":
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"{self.seconds[report.nodeid]:7.0f} s  {report.nodeid}")
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.seconds:
+            return
+        terminalreporter.section("slow tests, slowest first (seconds: setup + call + teardown)")
+        for nodeid, seconds in sorted(self.seconds.items(), key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{seconds:7.0f} s  {nodeid}")
+        terminalreporter.write_line(f"{sum(self.seconds.values()):7.0f} s  in all (across workers)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Only where the results are reported: the controller under xdist, the one process without it.
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(SlowTimings(config), "slow-timings")

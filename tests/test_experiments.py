@@ -1,20 +1,22 @@
-"""Slow tier: lineage names a real commit from the first run, and DVC's experiments and queue run the baked pipeline."""
+"""Slow tier: lineage names a real commit from the first run, and DVC's experiments and queue run the baked pipeline.
+
+The project is test_slow.py's classification lifecycle project (same group, one `make pipeline` for both); these
+tests are collected first in that group, so the champion checked here is the one that `make pipeline` made.
+"""
 
 import hashlib
 import json
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cookiecutter.main import cookiecutter
 
-from tests.options import TEMPLATE
-from tests.test_slow import run
+from tests.projects import Projects, run
 
-pytestmark = pytest.mark.slow
+GROUP = "lifecycle-classification"
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(GROUP)]
 
 C = "train.hyperparameters.C"
 
@@ -61,14 +63,9 @@ def mlflow_runs(project: Path) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def pipelined_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A default bake, installed and through `make pipeline`: nothing committed by hand after the bake."""
-    if shutil.which("git") is None or shutil.which("make") is None:
-        pytest.fail("the slow tier needs git and make on the PATH")
-    out = tmp_path_factory.mktemp("experiments")
-    project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out)))
-    run(project, "make", "install")
-    run(project, "make", "pipeline")
+def pipelined_project(projects: Projects) -> Iterator[Path]:
+    """A classification bake, installed and through `make pipeline`: nothing committed by hand after the bake."""
+    project = projects.pipelined(GROUP, task="classification")
     yield project
     dvc(project, "queue", "stop")
 

@@ -23,7 +23,7 @@ from cookiecutter.main import cookiecutter
 from tests.options import TEMPLATE
 from tests.services import free_port, start, stop
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lab")]
 
 STEP = re.compile(r"^## Step (?P<number>\d+)\b.*$", re.MULTILINE)
 MARKER = re.compile(r"<!-- lab: (?P<what>.+?) -->")

@@ -1,62 +1,63 @@
-"""Slow tier: install baked projects with their own `make install` and run their own checks and lifecycle."""
+"""Slow tier: install baked projects with their own `make install` and run their own checks and lifecycle.
+
+The checks and the lifecycle of each task run in groups of their own (tests/conftest.py orders them), each on a
+project of its own (tests/projects.py), so that the two workers of `make test-slow` share the work.
+"""
 
 import csv
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cookiecutter.main import cookiecutter
 
+from tests import services
 from tests.options import TEMPLATE
+from tests.projects import PROJECT_TESTS_TIMEOUT, Projects, run
 
 pytestmark = pytest.mark.slow
 
-
-def run(project: Path, *command: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    """Run a command in the baked project; the template venv's bin (uv) is on the PATH, as after `make test`."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("VIRTUAL_ENV", None)
-    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    return result
+TASKS = ("classification", "regression")
 
 
-@pytest.fixture(scope="module", params=["classification", "regression"], ids=lambda t: f"task:{t}")
-def installed_project(request, tmp_path_factory):
-    if shutil.which("git") is None or shutil.which("make") is None:
-        pytest.fail("the slow tier needs git and make on the PATH")
-    out = tmp_path_factory.mktemp(f"slow-{request.param}")
-    project = Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context={"task": request.param}, output_dir=out))
-    run(project, "make", "install")
-    return project
+def in_groups(stage: str) -> list[object]:
+    """Fixture params, one per task, each in the xdist group `<stage>-<task>`."""
+    return [
+        pytest.param((f"{stage}-{task}", task), id=f"task:{task}", marks=pytest.mark.xdist_group(f"{stage}-{task}"))
+        for task in TASKS
+    ]
 
 
-def test_installed_project_passes_its_own_lint_types_and_tests(installed_project):
+@pytest.fixture(scope="module", params=in_groups("checks"))
+def installed_project(request: pytest.FixtureRequest, projects: Projects) -> Path:
+    group, task = request.param
+    return projects.installed(group, task=task)
+
+
+def test_installed_project_passes_its_own_lint_and_types(installed_project):
     run(installed_project, "make", "lint")
     run(installed_project, "make", "typecheck")
-    tests = run(installed_project, "make", "test")
+
+
+def test_installed_project_passes_its_own_tests(installed_project):
+    tests = run(installed_project, "make", "test", timeout=PROJECT_TESTS_TIMEOUT)
     assert " passed" in tests.stdout
 
 
-def test_cli_runs_without_make(installed_project):
-    package = installed_project.name
-    result = run(installed_project, f".venv/bin/{package}", "--help")
+@pytest.fixture(scope="module", params=in_groups("lifecycle"))
+def pipelined_project(request: pytest.FixtureRequest, projects: Projects) -> Path:
+    """The installed project after `make pipeline`: data ingested, model trained, registered and promoted; the
+    classification one is also tests/test_experiments.py's (same group)."""
+    group, task = request.param
+    return projects.pipelined(group, task=task)
+
+
+def test_cli_runs_without_make(pipelined_project):
+    package = pipelined_project.name
+    result = run(pipelined_project, f".venv/bin/{package}", "--help")
     assert "promote" in result.stdout
-
-
-@pytest.fixture(scope="module")
-def pipelined_project(installed_project):
-    """The installed project after `make pipeline`: data ingested, model trained, registered and promoted."""
-    run(installed_project, "make", "pipeline")
-    return installed_project
 
 
 def champion_version(project: Path) -> str:
@@ -84,12 +85,6 @@ def test_pipeline_registers_a_champion_and_reproduces_its_metrics(pipelined_proj
     assert "reports/metrics.json" in shown
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def call(url: str, body: object | None = None) -> tuple[int, dict]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
@@ -101,32 +96,17 @@ def call(url: str, body: object | None = None) -> tuple[int, dict]:
 
 
 @pytest.fixture
-def served_project(pipelined_project):
+def served_project(pipelined_project: Path, tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """`<package> serve` on a free loopback port, stopped by its PID after the test."""
-    port = free_port()
+    port, log = services.free_port(), tmp_path / "service.log"
     command = [f".venv/bin/{pipelined_project.name}", "serve", "--port", str(port)]
-    server = subprocess.Popen(command, cwd=pipelined_project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = services.start(command, log, cwd=pipelined_project)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                pytest.fail(f"the service exited: {server.stderr.read().decode()[-3000:]}")
-            try:
-                if call(f"{base}/ready")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("the service was not ready within 90 s")
+        services.wait_until(lambda: services.http_ok(f"{base}/ready"), "the service", server, log, 90)
         yield pipelined_project, base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        services.stop(server)
 
 
 def test_service_predicts_takes_feedback_and_traces_lineage(served_project):
@@ -173,6 +153,7 @@ def test_serving_benchmark_runs_both_modes_beside_the_bare_app_and_mlflow(pipeli
         assert f"{mode} worker memory: " in output
 
 
+@pytest.mark.xdist_group("demo")
 def test_make_demo_closes_the_loop(tmp_path):
     """`make demo` tells the loop in three acts on one service, and its summary holds each act's verdicts."""
     build = tmp_path / "build"

@@ -24,7 +24,7 @@ from cookiecutter.main import cookiecutter
 from tests import services
 from tests.options import TEMPLATE
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("team-stack")]
 
 ANSWERS = {"tracking": "server", "store": "postgresql", "dvc_remote": "s3", "ci": "none"}
 PACKAGE = "my_ml_product"

@@ -81,6 +81,7 @@ def run(project: Path, *command: str, env: dict[str, str] | None = None) -> subp
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("wheelhouse")
 def test_a_linux_wheelhouse_installs_the_project_with_no_index(tmp_path):
     if shutil.which("make") is None or not sys.platform.startswith("linux"):
         pytest.skip("builds and installs a Linux wheelhouse with make")
