@@ -21,38 +21,47 @@ UNSUPPORTED = (
     ),
 )
 
-# Names a package must not take: importing it would shadow a dependency the project needs.
-DEPENDENCIES = {
-    "alembic",
-    "dvc",
-    "evidently",
-    "fastapi",
-    "httpx",
-    "joblib",
-    "mlflow",
-    "mypy",
-    "numpy",
-    "pandas",
-    "prometheus_client",
-    "psycopg",
-    "pydantic",
-    "pydantic_settings",
-    "pytest",
-    "ruff",
-    "scipy",
-    "sklearn",
-    "sqlalchemy",
-    "starlette",
-    "typer",
-    "uvicorn",
-    "yaml",
-    # Not dependencies, but folder and entry-point names that an import of the package would collide with.
-    "test",
-    "tests",
-    "src",
-    "app",
-    "setup",
+# Names a package must not take: importing it would shadow a dependency the project needs. They are the top-level
+# import names of every package of the generated requirements.lock, read from the wheels by scripts/locked_imports.py
+# (run by `make lock`); tests/test_hooks.py fails when the lock has changed since.
+# BEGIN locked imports: written by scripts/locked_imports.py (make lock); do not edit by hand.
+# fmt: off
+LOCKED_PINS_SHA256 = "1fad8358f4a2fd08bef147795ca66e46cb00ec98e72d8023602238b88eee773c"
+LOCKED_IMPORTS = {
+    "PIL", "_cffi_backend", "_distutils_hack", "_hypothesis_ftz_detector", "_hypothesis_globals",
+    "_hypothesis_pytestplugin", "_plotly_future_", "_plotly_utils", "_pytest", "_yaml", "adodbapi", "aiobotocore",
+    "aiohappyeyeballs", "aiohttp", "aiohttp_retry", "aioitertools", "aiosignal", "alembic", "amqp", "annotated_doc",
+    "annotated_types", "antlr4", "anyio", "appdirs", "ast_serialize", "asyncssh", "attr", "attrs", "billiard",
+    "blinker", "boto3", "botocore", "cachetools", "celery", "certifi", "cffi", "cfgv", "charset_normalizer", "click",
+    "click_didyoumean", "click_plugins", "click_repl", "cloudpickle", "colorama", "configobj", "contourpy",
+    "cryptography", "cycler", "databricks", "dateutil", "defusedxml", "deprecation", "dictdiffer", "diskcache",
+    "distlib", "distro", "docker", "dotenv", "dpath", "dulwich", "dvc", "dvc_data", "dvc_http", "dvc_objects",
+    "dvc_render", "dvc_s3", "dvc_studio_client", "dvc_task", "dynaconf", "entrypoints", "evidently", "faker",
+    "fastapi", "fastapi_offline", "filelock", "flask", "flask_cors", "flatten_dict", "flufl", "fontTools", "fonttools",
+    "formulaic", "frozenlist", "fsspec", "funcy", "git", "gitdb", "google", "grandalf", "graphene", "graphql",
+    "graphql_relay", "gto", "gunicorn", "h11", "harfile", "httpcore", "httptools", "httpx", "huey", "hydra",
+    "hypothesis", "hypothesis_graphql", "identify", "idna", "importlib_metadata", "iniconfig", "interface_meta",
+    "isapi", "iterative_telemetry", "itsdangerous", "jinja2", "jmespath", "joblib", "jsonschema_rs",
+    "jupyterlab_plotly", "kiwisolver", "kombu", "librt", "litestar", "litestar_htmx", "mako", "markdown_it",
+    "markupsafe", "matplotlib", "mdurl", "mlflow", "mpl_toolkits", "msgspec", "multidict", "multipart", "mypy",
+    "mypy_extensions", "mypyc", "narwhals", "networkx", "nltk", "nodeenv", "numpy", "omegaconf", "opentelemetry",
+    "orjson", "packaging", "pandas", "pathspec", "patsy", "pil", "platformdirs", "plotly", "pluggy", "polyfactory",
+    "pre_commit", "prettytable", "prometheus_client", "prometheus_fastapi_instrumentator", "prompt_toolkit",
+    "propcache", "psutil", "psycopg", "psycopg_binary", "public", "py", "pyarrow", "pyasn1", "pyasn1_modules",
+    "pycparser", "pydantic", "pydantic_core", "pydantic_settings", "pydevd_plugins", "pydot", "pygit2", "pygments",
+    "pygtrie", "pylab", "pyparsing", "pyrate_limiter", "pytest", "python_discovery", "pythoncom", "pythonwin", "regex",
+    "requests", "rich", "rich_click", "ruamel", "ruff", "s3fs", "s3transfer", "schemathesis", "scipy", "scmrepo",
+    "semver", "setuptools", "shellingham", "shortuuid", "shtab", "six", "sklearn", "skops", "smmap", "sniffio",
+    "sortedcontainers", "sqlalchemy", "sqlparse", "sqltrie", "starlette", "statsmodels", "tabulate", "tenacity",
+    "threadpoolctl", "tomlkit", "tqdm", "typer", "typing_extensions", "typing_inspect", "typing_inspection", "tzdata",
+    "tzlocal", "ujson", "urllib3", "uuid6", "uvicorn", "uvloop", "validate", "vine", "virtualenv", "voluptuous",
+    "waitress", "watchdog", "watchfiles", "wcwidth", "websockets", "werkzeug", "win32", "win32com", "win32comext",
+    "wrapt", "yaml", "yarl", "zc", "zipp",
 }
+# fmt: on
+# END locked imports
+# Not dependencies, but folder and entry-point names that an import of the package would collide with.
+PROJECT_NAMES = {"test", "tests", "src", "app", "setup"}
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # No list of choices here: cookiecutter itself refuses a choice that is not in cookiecutter.json's list, whether it is
@@ -71,7 +80,7 @@ def name_problem(field: str, value: str) -> str | None:
         return f"{field} {value!r} is not a lowercase Python identifier; type something like {derived_name(value)!r}."
     if keyword.iskeyword(value):
         return f"{field} {value!r} is a Python keyword; type something like '{value}_model'."
-    if value in sys.stdlib_module_names or value in DEPENDENCIES:
+    if value in sys.stdlib_module_names or value in LOCKED_IMPORTS | PROJECT_NAMES:
         return (
             f"{field} {value!r} would shadow the module {value!r} that the project imports; "
             f"type something like '{value}_model'."

@@ -10,6 +10,8 @@ import yaml
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
+from hooks import pre_gen_project
+from scripts import locked_imports
 from tests.checks import leftover_template_syntax, ruff
 from tests.options import OPTIONS, TEMPLATE, UNSUPPORTED
 
@@ -40,6 +42,10 @@ def refused(tmp_path: Path, capfd: pytest.CaptureFixture[str], **answers: str) -
         ({"package_name": "dvc"}, "would shadow the module 'dvc'"),
         ({"package_name": "json"}, "would shadow the module 'json'"),
         ({"package_name": "test"}, "would shadow the module 'test'"),
+        # Dependencies of dependencies: only the lock knows them (scripts/locked_imports.py).
+        ({"package_name": "orjson"}, "would shadow the module 'orjson'"),
+        ({"package_name": "psutil"}, "would shadow the module 'psutil'"),
+        ({"package_name": "anyio"}, "would shadow the module 'anyio'"),
         ({"package_name": "class"}, "is a Python keyword"),
         ({"author_email": "nobody.example.com"}, "author_email 'nobody.example.com' is not an e-mail address"),
         ({"project_name": "Señor Model", "project_slug": "señor_model"}, "type something like 'senor_model'"),
@@ -56,6 +62,9 @@ def refused(tmp_path: Path, capfd: pytest.CaptureFixture[str], **answers: str) -
         "shadows-dvc",
         "shadows-json",
         "shadows-test",
+        "shadows-orjson",
+        "shadows-psutil",
+        "shadows-anyio",
         "keyword",
         "email-without-at",
         "non-ascii-slug",
@@ -65,6 +74,15 @@ def test_bad_answer_stops_the_bake_with_a_sentence(tmp_path, capfd, answers, mes
     err = refused(tmp_path, capfd, **answers)
     assert message in err
     assert err.strip().endswith(".")
+
+
+def test_the_names_a_package_may_not_take_were_derived_from_this_lock():
+    """The hook's list is a literal (a hook stays offline); the digest says which pins it was read from."""
+    assert locked_imports.pins_digest() == pre_gen_project.LOCKED_PINS_SHA256, (
+        "requirements.lock changed since the hook's list of locked import names was derived: run `make lock` "
+        "(or `.venv/bin/python scripts/locked_imports.py`) and commit hooks/pre_gen_project.py with the lock"
+    )
+    assert {"mlflow", "dvc", "sklearn", "yaml", "orjson", "psutil", "anyio"} <= pre_gen_project.LOCKED_IMPORTS
 
 
 @pytest.mark.parametrize("clash", UNSUPPORTED, ids=lambda c: "-".join(f"{k}:{v}" for k, v in c.items()))
