@@ -19,7 +19,7 @@ $(VENV)/.installed: requirements-dev.lock
 	@touch $@
 
 demo: venv ## Bake a default project into build/, install it and run its lifecycle end to end
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/demo.py --build $(BUILD)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m scripts.demo --build $(BUILD)
 
 test: venv lint test-fast test-slow ## Lint the template, then the fast and the slow tier
 

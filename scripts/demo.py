@@ -14,16 +14,19 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml  # cookiecutter reads its config with PyYAML, so the template venv has it
 from cookiecutter.main import cookiecutter
+
+# The template's one home for ports and processes, which the slow tests use too (`make demo` runs this file as a
+# module from the template's root, so that `tests` is importable).
+from tests.services import free_port, http_ok, start, stop, wait_until
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 PACKAGE = "demo_product"
@@ -79,44 +82,14 @@ def step(
     return "".join(lines)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def get_json(url: str) -> dict[str, Any]:
     with urllib.request.urlopen(url, timeout=10) as response:
         answer: dict[str, Any] = json.loads(response.read())
         return answer
 
 
-def wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
-    """Poll /ready until the service has loaded the champion; fail early if the process died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"demo failed: the service exited with {server.returncode} before it was ready")
-        try:
-            with urllib.request.urlopen(f"{url}/ready", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    sys.exit(f"demo failed: {url}/ready did not answer 200 within {timeout:.0f} s")
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    """Stop the service we started, by its PID: SIGTERM for a graceful shutdown, SIGKILL if it hangs."""
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+def demo_failed(message: str) -> NoReturn:
+    sys.exit(f"demo failed: {message}")
 
 
 class Story:
@@ -222,12 +195,11 @@ def feedback_loop(project: Path, summary_file: Path) -> dict[str, Any]:
     url = f"http://127.0.0.1:{port}"
     story = Story(project, url, port)
     print(f"\n==> serve: {PACKAGE} serve --port {port}", flush=True)
-    log = (project / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [story.cli, "serve", "--port", str(port)], cwd=project, stdout=log, stderr=subprocess.STDOUT
-    )
+    log = project / "serve.log"
+    server = start([story.cli, "serve", "--port", str(port)], log, cwd=project)
     try:
-        wait_ready(url, server)
+        # Until the service has loaded the champion; stop the demo with the service's log if it died.
+        wait_until(lambda: http_ok(f"{url}/ready"), "the service", server, log, 180, fail=demo_failed)
         first = str(get_json(f"{url}/model")["version"])
         story.traffic("act 1, calm traffic with feedback", TRAFFIC, 1)
         calm = story.monitor("act 1, monitor (no drift, quality holds)", TRAFFIC)
@@ -255,8 +227,7 @@ def feedback_loop(project: Path, summary_file: Path) -> dict[str, Any]:
             f"{concept['quality'] or 0:.3f} -> {after['quality'] or 0:.3f} (docs/monitoring.md, The quality baseline)"
         )
     finally:
-        stop(server)
-        log.close()
+        stop(server, timeout=20)
     result = {
         "served_at_start": first,
         "acts": {

@@ -1,6 +1,9 @@
-"""Real services for the team-stack test, from packages, on 127.0.0.1: PostgreSQL, an S3 API (moto), MLflow.
+"""Real services for the slow tests, from packages, on 127.0.0.1: PostgreSQL, an S3 API (moto), MLflow; and the
+template's one home for a free port, starting a process, waiting until it answers and stopping it (the slow tests
+and `make demo` use these).
 
-Each is a context manager that starts one process group, waits until it answers, and stops it by its PID on exit.
+Each service is a context manager that starts one process group, waits until it answers, and stops it by its PID on
+exit.
 Where PostgreSQL cannot be started the tests skip with the reason, except in CI (CI=true), where they fail.
 """
 
@@ -19,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -40,23 +44,30 @@ def unavailable(reason: str) -> None:
 
 
 def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now: the OS picks it, and the socket is closed again."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 def wait_until(
-    ready: Callable[[], bool], what: str, process: subprocess.Popen[bytes], log: Path, timeout: float
+    ready: Callable[[], bool],
+    what: str,
+    process: subprocess.Popen[bytes],
+    log: Path,
+    timeout: float,
+    fail: Callable[[str], NoReturn] = pytest.fail,
 ) -> None:
-    """Poll until `ready()`; fail early with the log if the process died, or after `timeout` seconds."""
+    """Poll until `ready()`; fail early with the log if the process died, or after `timeout` seconds. A test fails
+    with pytest.fail; `make demo` (scripts/demo.py) passes its own `fail`, which says one sentence and exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"{what} exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+            fail(f"{what} exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
         if ready():
             return
         time.sleep(0.3)
-    pytest.fail(f"{what} did not answer within {timeout:.0f}s:\n{log.read_text(errors='replace')[-3000:]}")
+    fail(f"{what} did not answer within {timeout:.0f}s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def http_ok(url: str) -> bool:

@@ -2,6 +2,7 @@
 
 import contextlib
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -9,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
@@ -82,6 +84,29 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def wait_until_ready(
+    url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 300, log: Path | None = None
+) -> None:
+    """Poll `url` (a service's /ready, an MLflow server's /health) until it answers 200; fail at once if `process`
+    has exited, else after `timeout` seconds (generous: two workers loading a model take minutes on a busy machine),
+    with the end of its `log`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"the process behind {url} exited with {process.returncode}" + _tail(log))
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} did not answer 200 within {timeout:.0f} s" + _tail(log))
+
+
+def _tail(log: Path | None) -> str:
+    return f":\n{log.read_text(errors='replace')[-3000:]}" if log is not None and log.is_file() else ""
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, select
 from {{ cookiecutter.package_name }}.store.tables import Feedback, Prediction
 
 from .conftest import MODEL_NAMES, TASK, record
-from conftest import free_port
+from conftest import free_port, wait_until_ready
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 
@@ -32,18 +32,6 @@ def service_env(tracking_uri: str, database: Path) -> dict[str, str]:
     }
 
 
-def wait_until_ready(base: str) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("the service did not become ready")
-
-
 @pytest.mark.slow
 @pytest.mark.posix
 def test_metrics_of_two_workers_add_up(tracking_uri: str, tmp_path: Path) -> None:
@@ -54,7 +42,7 @@ def test_metrics_of_two_workers_add_up(tracking_uri: str, tmp_path: Path) -> Non
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_ready(base)
+        wait_until_ready(f"{base}/ready", server)
         answered: list[int] = []
 
         def load() -> None:
@@ -90,7 +78,7 @@ def test_sigkill_under_load_loses_no_acknowledged_prediction_or_feedback(trackin
     server = subprocess.Popen(command, env=service_env(tracking_uri, database), stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_ready(base)
+        wait_until_ready(f"{base}/ready", server)
         predictions: list[str] = []
         feedback: list[str] = []
         stop = threading.Event()

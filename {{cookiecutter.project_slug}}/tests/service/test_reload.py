@@ -42,8 +42,8 @@ from .conftest import (
     serving_app,
     train_and_register,
 )
-from .test_process import PACKAGE, service_env, wait_until_ready
-from conftest import free_port
+from .test_process import PACKAGE, service_env
+from conftest import free_port, wait_until_ready
 
 # The loopback address a local client has: without API_KEY, admin routes answer only those.
 LOCAL = ("127.0.0.1", 50000)
@@ -245,7 +245,7 @@ def test_request_reload_reports_refusals_and_absence(tracking_uri: str, tmp_path
         request_reload(base, None, timeout=5)
     server, thread = run_in_thread(serving_app(settings_for(tracking_uri, tmp_path, model_name, api_key=KEY)), port)
     try:
-        wait_until_ready(base)
+        wait_until_ready(f"{base}/ready")
         assert request_reload(base, KEY)["status"] == "unchanged"
         register_version(tracking_uri, model_name)
         assert request_reload(base, KEY) == {
@@ -264,19 +264,6 @@ def test_request_reload_reports_refusals_and_absence(tracking_uri: str, tmp_path
         thread.join(timeout=30)
 
 
-def wait_until_listening(base: str, server: subprocess.Popen[bytes]) -> None:
-    """Until /ready answers 200: two workers each loading a model can take minutes on a busy machine."""
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    pytest.fail("the service did not become ready")
-
-
 @pytest.mark.slow
 @pytest.mark.posix
 def test_every_worker_swaps_after_one_reload(tracking_uri: str, tmp_path: Path, model_name: str) -> None:
@@ -293,7 +280,7 @@ def test_every_worker_swaps_after_one_reload(tracking_uri: str, tmp_path: Path, 
     with log.open("w") as output:
         server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
-        wait_until_listening(base, server)
+        wait_until_ready(f"{base}/ready", server, log=log)
         register_version(tracking_uri, model_name)
         # Generous: in fast mode the worker loads the new version in a child process, slow on a busy machine.
         assert request_reload(base, None, timeout=300)["version"] == "2"
@@ -334,22 +321,11 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with (folder / "server.log").open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 120
-            while not is_up(f"{url}/health"):
-                assert process.poll() is None, (folder / "server.log").read_text()[-2000:]
-                assert time.monotonic() < deadline, "mlflow server did not answer within 120 s"
-                time.sleep(0.5)
+            wait_until_ready(f"{url}/health", process, timeout=120, log=folder / "server.log")
             yield url
         finally:
             process.terminate()
             process.wait(timeout=30)
-
-
-def is_up(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.mark.slow
