@@ -31,12 +31,39 @@ def test_feedback_is_stored_and_shown_with_the_prediction(client: TestClient) ->
 
 
 def test_same_feedback_twice_is_stored_once(client: TestClient) -> None:
-    body = {"prediction_id": predict(client), "actual": ACTUALS[TASK][0], "source": "crm"}
+    body = {"prediction_id": predict(client), "actual": ACTUALS[TASK][0], "comment": "from the CRM"}
     first = client.post("/feedback", json=body)
     again = client.post("/feedback", json=body)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == first.json()
     assert len(client.get(f"/predictions/{body['prediction_id']}").json()["feedback"]["history"]) == 1
+
+
+def test_feedback_without_a_key_is_recorded_as_anonymous(client: TestClient) -> None:
+    prediction_id = predict(client)
+    response = client.post("/feedback", json={"prediction_id": prediction_id, "actual": ACTUALS[TASK][0]})
+    assert response.json()["source"] == "anonymous"
+    assert client.get(f"/predictions/{prediction_id}").json()["feedback"]["history"][0]["source"] == "anonymous"
+
+
+def test_feedback_sent_with_api_key_is_recorded_as_the_default_key(tracking_uri: str, tmp_path: Path) -> None:
+    settings = make_settings(tracking_uri, tmp_path / "k.db", api_key="s3cr3t-key-for-tests")
+    with TestClient(serving_app(settings), headers={"X-API-Key": "s3cr3t-key-for-tests"}) as keyed:
+        response = keyed.post("/feedback", json={"prediction_id": predict(keyed), "actual": ACTUALS[TASK][0]})
+    assert response.status_code == 201
+    assert response.json()["source"] == "default"
+
+
+@pytest.mark.parametrize("claimed", ["trusted-reviewer", None])
+def test_body_cannot_choose_the_source(client: TestClient, claimed: str | None) -> None:
+    prediction_id = predict(client)
+    body = {"prediction_id": prediction_id, "actual": ACTUALS[TASK][0], "source": claimed}
+    response = client.post("/feedback", json=body)
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == ["body", "source"]
+    assert "recorded from the caller's API key" in detail["msg"]
+    assert client.get(f"/predictions/{prediction_id}").json()["feedback"]["history"] == []
 
 
 def test_correction_is_kept_with_history_and_the_latest_counts(client: TestClient) -> None:

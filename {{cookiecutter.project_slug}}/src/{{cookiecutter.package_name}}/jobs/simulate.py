@@ -105,7 +105,8 @@ def simulate(
     chosen = [pair for pair in answered if rng.random() < feedback_rate]
     truths = noisy_labels(pd.Series([actual for _, actual in chosen], dtype=object), task, label_noise, rng, classes)
     for (prediction_id, _), actual in zip(chosen, records(truths.to_frame("actual")), strict=True):
-        body = {"prediction_id": prediction_id, "actual": actual["actual"], "source": "simulator"}
+        # The service records the sender from its API key, not from the body.
+        body = {"prediction_id": prediction_id, "actual": actual["actual"]}
         response = client.post("/feedback", json=body)
         if response.status_code in (httpx.codes.OK, httpx.codes.CREATED):
             tally.feedback += 1

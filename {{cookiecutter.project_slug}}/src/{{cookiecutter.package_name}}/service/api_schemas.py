@@ -14,8 +14,10 @@ from pydantic import (
     StrictInt,
     StrictStr,
     create_model,
+    field_validator,
     with_config,
 )
+from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypedDict
 
 from .served_model import Feature, ServedModel
@@ -96,7 +98,14 @@ class FeedbackIn(BaseModel):
     ]
     rating: int | None = Field(None, ge=1, le=5, description="Optional 1-5 rating of the prediction")
     comment: str | None = Field(None, max_length=2000)
-    source: str | None = Field(None, max_length=100, description="Who reports it (a system, a reviewer...)")
+    # Not a field a client may send (so not in /docs): declared only to refuse it with a sentence, as a client
+    # written for the older API that chose its own source must learn that it no longer does.
+    source: SkipJsonSchema[None] = None
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _refuse_source(cls, value: object) -> None:
+        raise ValueError("source is recorded from the caller's API key (its name, or anonymous), not the body: drop it")
 
 
 class FeedbackOut(BaseModel):
@@ -107,7 +116,9 @@ class FeedbackOut(BaseModel):
     actual: Any
     rating: int | None
     comment: str | None
-    source: str | None
+    source: str | None = Field(
+        description="Who sent it: the API key's name, or anonymous (older rows keep what their body said, or null)"
+    )
 
 
 class FeedbackSummary(BaseModel):

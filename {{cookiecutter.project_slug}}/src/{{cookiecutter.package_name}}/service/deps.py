@@ -48,6 +48,12 @@ async def get_model(state: Annotated[ServiceState, Depends(get_state)]) -> Serve
     return state.serving()
 
 
+async def get_caller(request: Request) -> str:
+    """Who sent the request: the name of the API key the middleware accepted, or "anonymous" (middleware.py)."""
+    caller: str = request.state.caller
+    return caller
+
+
 async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -56,3 +62,4 @@ async def get_settings_dep(request: Request) -> Settings:
 StateDep = Annotated[ServiceState, Depends(get_state)]
 ModelDep = Annotated[ServedModel, Depends(get_model)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+CallerDep = Annotated[str, Depends(get_caller)]

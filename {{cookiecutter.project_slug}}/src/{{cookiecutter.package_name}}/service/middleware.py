@@ -101,11 +101,18 @@ class BodySizeLimitMiddleware:
         await send_json(send, status.HTTP_413_CONTENT_TOO_LARGE, {"detail": self._detail()}, [])
 
 
+# Who sent a request, as the routes read it (`request.state.caller`, deps.CallerDep): the name of the key it
+# presented, or ANONYMOUS when no key is set. Never anything the client writes in a body.
+ANONYMOUS = "anonymous"
+DEFAULT_KEY_NAME = "default"
+
+
 class ApiKeyMiddleware:
     """With an API key set, every path but the public ones needs X-API-Key (compared in constant time).
 
     Protecting by default means a route added later is never public by mistake; the OpenAPI schema documents the
-    header on every non-public operation (see openapi.py).
+    header on every non-public operation (see openapi.py). Every request it lets through carries its caller's name
+    in the ASGI scope's state, which feedback records as its source.
     """
 
     def __init__(self, app: ASGIApp, api_key: str | None, public_paths: frozenset[str]) -> None:
@@ -114,11 +121,16 @@ class ApiKeyMiddleware:
         self.public_paths = public_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.expected is None or scope["type"] != "http" or scope["path"] in self.public_paths:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.expected is None or scope["path"] in self.public_paths:
+            scope.setdefault("state", {})["caller"] = ANONYMOUS
             await self.app(scope, receive, send)
             return
         if not hmac.compare_digest(header(scope, b"x-api-key"), self.expected):
             detail = {"detail": "missing or wrong X-API-Key"}
             await send_json(send, status.HTTP_401_UNAUTHORIZED, detail, [(b"www-authenticate", b"API-Key")])
             return
+        scope.setdefault("state", {})["caller"] = DEFAULT_KEY_NAME
         await self.app(scope, receive, send)

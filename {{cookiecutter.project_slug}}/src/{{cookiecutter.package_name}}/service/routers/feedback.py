@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 from ...store.repository import PredictionNotFoundError, add_feedback, get_prediction
 from ...store.tables import Feedback
 from ..api_schemas import FeedbackIn, FeedbackOut, FeedbackSummary, Lineage, PredictionDetail
-from ..deps import ModelDep, StateDep
+from ..deps import CallerDep, ModelDep, StateDep
 
 router = APIRouter(tags=["feedback"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No prediction has this id"}}
@@ -33,9 +33,14 @@ def feedback_out(row: Feedback) -> FeedbackOut:
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": FeedbackOut, "description": "Same as the latest feedback: nothing stored"}, **NOT_FOUND},
 )
-async def post_feedback(feedback: FeedbackIn, state: StateDep, model: ModelDep, response: Response) -> FeedbackOut:
+async def post_feedback(
+    feedback: FeedbackIn, state: StateDep, model: ModelDep, caller: CallerDep, response: Response
+) -> FeedbackOut:
     """Report what really happened. 201 when stored (a different value than before is a correction, the latest
-    counts); 200 with the stored row when it repeats the latest feedback (safe to retry)."""
+    counts); 200 with the stored row when it repeats the latest feedback (safe to retry).
+
+    The row's `source` is the caller (its API key's name, or `anonymous`), never the body: a label is the most
+    powerful input of the loop, and retraining and monitoring weigh each source by it (docs/security.md)."""
     try:
         actual = model.coerce_label(feedback.actual)
     except ValueError as exc:
@@ -49,7 +54,7 @@ async def post_feedback(feedback: FeedbackIn, state: StateDep, model: ModelDep, 
             actual,
             feedback.rating,
             feedback.comment,
-            feedback.source,
+            caller,
         )
     except PredictionNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no prediction {feedback.prediction_id}") from exc
