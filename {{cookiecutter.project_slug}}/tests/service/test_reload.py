@@ -39,6 +39,7 @@ from .conftest import (
     make_pipeline_for,
     make_settings,
     record,
+    reload_outcome,
     serving_app,
     train_and_register,
 )
@@ -120,7 +121,7 @@ def logged_versions(settings_url: str) -> dict[str, str]:
 def test_reload_serves_the_moved_champion(local: TestClient, tracking_uri: str, model_name: str) -> None:
     assert local.get("/model").json()["version"] == "1"
     register_version(tracking_uri, model_name)
-    answer = local.post("/admin/reload")
+    answer = reload_outcome(local)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {
         "status": "reloaded",
@@ -139,7 +140,7 @@ def test_reload_serves_the_moved_champion(local: TestClient, tracking_uri: str, 
 
 
 def test_reload_without_a_moved_alias_is_unchanged(local: TestClient) -> None:
-    answer = local.post("/admin/reload")
+    answer = reload_outcome(local)
     assert answer.status_code == 200
     assert (answer.json()["status"], answer.json()["previous_version"], answer.json()["version"]) == (
         "unchanged",
@@ -152,7 +153,7 @@ def test_a_model_with_other_features_is_refused_and_the_old_one_serves(
     local: TestClient, tracking_uri: str, model_name: str
 ) -> None:
     register_other_features(tracking_uri, model_name)
-    answer = local.post("/admin/reload")
+    answer = reload_outcome(local)
     assert answer.status_code == 409
     assert "texture (%)" in answer.json()["detail"] and DOSE in answer.json()["detail"]
     assert local.get("/model").json()["version"] == "1"
@@ -163,7 +164,7 @@ def test_an_unreadable_registry_is_503_and_the_old_one_serves(
     local: TestClient, tracking_uri: str, model_name: str
 ) -> None:
     MlflowClient(tracking_uri, registry_uri=tracking_uri).delete_registered_model_alias(model_name, "champion")
-    answer = local.post("/admin/reload")
+    answer = reload_outcome(local)
     assert answer.status_code == 503
     assert f"models:/{model_name}@champion" in answer.json()["detail"]
     assert local.post("/predict", json=record()).status_code == 200
@@ -174,7 +175,7 @@ def test_reload_needs_the_api_key_when_one_is_set(tracking_uri: str, tmp_path: P
     # Any address: the key, not the address, decides once API_KEY is set.
     with TestClient(serving_app(settings)) as guarded:
         assert guarded.post("/admin/reload").status_code == 401
-        assert guarded.post("/admin/reload", headers={"X-API-Key": KEY}).status_code == 200
+        assert reload_outcome(guarded, {"X-API-Key": KEY}).status_code == 200
 
 
 def test_without_api_key_only_a_local_client_may_reload(tracking_uri: str, tmp_path: Path, model_name: str) -> None:
@@ -215,7 +216,7 @@ def test_traffic_through_a_reload_loses_nothing(local: TestClient, tracking_uri:
     for thread in threads:
         thread.start()
     time.sleep(0.3)
-    assert local.post("/admin/reload").json()["status"] == "reloaded"
+    assert reload_outcome(local).json()["status"] == "reloaded"
     reloaded.set()
     for thread in threads:
         thread.join(timeout=60)
@@ -351,11 +352,11 @@ def test_with_an_mlflow_server_a_reload_loads_only_a_moved_alias(
         with TestClient(create_app(settings, model_loader=counting_loader), client=LOCAL) as served:
             assert len(loads) == 1  # at start
             assert registry_version(mlflow_server, settings.model_uri) == "1"
-            assert served.post("/admin/reload").json()["status"] == "unchanged"
+            assert reload_outcome(served).json()["status"] == "unchanged"
             assert len(loads) == 1
             register_version(mlflow_server, name)
             assert registry_version(mlflow_server, settings.model_uri) == "2"
-            assert served.post("/admin/reload").json() == {
+            assert reload_outcome(served).json() == {
                 "status": "reloaded",
                 "previous_version": "1",
                 "version": "2",

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from {{ cookiecutter.package_name }}.io import tracking
 from {{ cookiecutter.package_name }}.jobs.rollback import rollback
 
-from .conftest import TASK, make_settings, record, serving_app, train_and_register
+from .conftest import TASK, make_settings, record, reload_outcome, serving_app, train_and_register
 
 KEY = "rollback-test-key"
 
@@ -36,7 +36,7 @@ def test_the_running_service_serves_the_rolled_back_version(
         assert client.get("/model", headers=headers).json()["version"] == "2"
         move = rollback(settings, why="test of the undo")
         assert (move.from_version, move.to_version) == ("2", "1")
-        answer = client.post("/admin/reload", headers=headers)
+        answer = reload_outcome(client, headers)
         assert answer.status_code == 200, answer.text
         assert answer.json() == {
             "status": "reloaded",

@@ -1,5 +1,6 @@
 """Ask a running prediction service to reload its model: the client side of POST /admin/reload."""
 
+import time
 from typing import Any
 
 import httpx
@@ -17,12 +18,25 @@ class ReloadRefused(RuntimeError):  # noqa: N818
 def request_reload(url: str, api_key: str | None, timeout: float = 60.0) -> dict[str, Any]:
     """POST /admin/reload and return the service's answer: status, previous_version, version, model_uri.
 
-    The timeout is generous because the service loads and checks the new model before it answers.
-    Raises ServiceUnreachable when nothing listens, ReloadRefused on 409, httpx.HTTPStatusError on any other error.
+    The service answers within a second; while the new model still loads that answer is 202 with a `location`,
+    which this asks until the outcome comes (each ask waits up to half a second on the service's side), for at
+    most `timeout` seconds. A 404 there means another worker answered (the connection was lost): posting again is
+    safe (a reload has no argument, and one in flight is joined). Raises ServiceUnreachable when nothing listens,
+    ReloadRefused on 409, httpx.HTTPStatusError on any other error, httpx.TimeoutException after `timeout`.
     """
     headers = {"X-API-Key": api_key} if api_key else {}
+    deadline = time.monotonic() + timeout
     try:
-        response = httpx.post(f"{url.rstrip('/')}/admin/reload", headers=headers, timeout=timeout)
+        # One client, so one kept-alive connection: with `serve --workers N` the GETs reach the worker that took
+        # the POST (a new connection could reach another one, which knows no such reload).
+        with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout) as client:
+            response = client.post("/admin/reload")
+            while response.status_code == httpx.codes.ACCEPTED:
+                if time.monotonic() > deadline:
+                    raise httpx.TimeoutException(f"the service at {url} was still reloading after {timeout:g} s")
+                response = client.get(response.json()["location"])
+                if response.status_code == httpx.codes.NOT_FOUND:
+                    response = client.post("/admin/reload")
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         raise ServiceUnreachable(f"no service answers at {url}: {type(exc).__name__}") from exc
     if response.status_code == httpx.codes.CONFLICT:

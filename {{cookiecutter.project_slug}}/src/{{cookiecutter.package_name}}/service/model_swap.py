@@ -14,12 +14,17 @@ MLflow server); when that is the version served, it answers `unchanged` without 
 Every swap is recorded in the prediction log's model_reloads table, and every worker reads the newest row about
 once a second. So the other workers of `serve --workers N`, and other replicas sharing the database, follow a
 reload whichever worker received it, without knowing about each other.
+
+Reloads asked for while one is in flight join it instead of queueing behind it (`start_reload`): a burst of
+POST /admin/reload costs one load, and every caller gets that load's outcome.
 """
 
 import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -40,6 +45,8 @@ VersionLookup = Callable[[Settings], str | None]
 Prepare = Callable[[ServedModel], ServedModel]
 # How often each worker looks for a reload made by another one: one small read of the prediction log.
 WATCH_INTERVAL_S = 1.0
+# How many finished reloads each worker remembers for GET /admin/reload/{id}; older ids answer 404.
+KEPT_RELOADS = 32
 
 
 class ModelRefusedError(Exception):
@@ -71,13 +78,37 @@ class ModelSwap:
         self.lock = asyncio.Lock()
         # The newest model_reloads id this worker has applied or made: only a larger one is news.
         self.seen_reload = 0
+        # Reloads by id, the newest last: the one in flight, if any, and the last KEPT_RELOADS finished ones.
+        self.reloads: dict[str, asyncio.Task[Reload]] = {}
+        self.in_flight: str | None = None
 
     def current(self) -> ServedModel:
         if self.state.model is None:
             raise RegistryUnreadableError(f"no model was loaded at start: {self.state.model_error}")
         return self.state.model
 
+    def start_reload(self, requested_by: str) -> str:
+        """The id of the reload in flight, joined rather than repeated, or of a new one started now.
+
+        Joining is safe because a reload has no argument: it serves what MODEL_URI names when it runs.
+        """
+        if self.in_flight is not None and not self.reloads[self.in_flight].done():
+            return self.in_flight
+        reload_id = uuid.uuid4().hex[:12]
+        task = asyncio.create_task(self._reload(requested_by))
+        # Retrieved here so that a failure nobody asks about is not reported as "never retrieved"; callers read it.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self.reloads[reload_id] = task
+        self.in_flight = reload_id
+        for old in list(self.reloads)[:-KEPT_RELOADS]:
+            del self.reloads[old]
+        return reload_id
+
     async def reload(self, requested_by: str) -> Reload:
+        """Start a reload (or join the one in flight) and wait for its outcome; the registry poll uses this."""
+        return await asyncio.shield(self.reloads[self.start_reload(requested_by)])
+
+    async def _reload(self, requested_by: str) -> Reload:
         """Resolve MODEL_URI again and serve what it names now; recorded, so that the other workers follow."""
         settings = self.state.settings
         async with self.lock:
@@ -133,16 +164,29 @@ class ModelSwap:
 
 
 async def _every(seconds: float, step: Callable[[], Any], what: str) -> None:
-    """Run `step` every `seconds` until cancelled; a failure is logged and the next round tries again."""
+    """Run `step` every `seconds` until cancelled; a failure is logged and the next round tries again.
+
+    An outage is logged once when it starts and once when it ends, not at every round: a registry that is down
+    for an hour under a 5-second poll would otherwise bury the log in 720 copies of one line.
+    """
+    failing_since: float | None = None
     while True:
         await asyncio.sleep(seconds)
         try:
             await step()
         except Exception as exc:
             # A registry or database that is down now may be back next round: the service keeps serving meanwhile.
-            known = isinstance(exc, RegistryUnreadableError | ModelRefusedError)
-            error = str(exc) if known else f"{type(exc).__name__}: {exc}"
-            logger.warning(f"{what} failed", extra={"fields": {"error": error}})
+            if failing_since is None:
+                failing_since = time.monotonic()
+                known = isinstance(exc, RegistryUnreadableError | ModelRefusedError)
+                error = str(exc) if known else f"{type(exc).__name__}: {exc}"
+                fields = {"error": error, "next": f"retrying every {seconds:g} s; the loaded model keeps serving"}
+                logger.warning(f"{what} failed", extra={"fields": fields})
+            continue
+        if failing_since is not None:
+            down_s = round(time.monotonic() - failing_since, 1)
+            logger.info(f"{what} works again", extra={"fields": {"failed_for_s": down_s}})
+            failing_since = None
 
 
 @asynccontextmanager
@@ -154,12 +198,14 @@ async def model_swapping(
     newest = await anyio.to_thread.run_sync(latest_reload, state.engine, swap.current().name)
     # Reloads before this start are already in what was just loaded from MODEL_URI.
     swap.seen_reload = newest[0] if newest else 0
-    tasks = [asyncio.create_task(_every(WATCH_INTERVAL_S, swap.follow_recorded_reload, "reload watch"))]
+    watch = _every(WATCH_INTERVAL_S, swap.follow_recorded_reload, "reload watch")
+    tasks: list[asyncio.Task[Any]] = [asyncio.create_task(watch)]
     if poll_seconds > 0:
         tasks.append(asyncio.create_task(_every(poll_seconds, lambda: swap.reload("poll"), "registry poll")))
     try:
         yield swap
     finally:
+        tasks += [task for task in swap.reloads.values() if not task.done()]
         for task in tasks:
             task.cancel()
         for task in tasks:
