@@ -1,6 +1,8 @@
 """The `{{ cookiecutter.package_name }}` command: one sub-command per lifecycle step, each a thin call into a job module."""
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -134,6 +136,19 @@ def monitor(
     from .jobs import monitor as job
 
     raise typer.Exit(job.main(last=last, since=since, fail=fail, retrain_on_breach=retrain_on_breach))
+
+
+@app.command()
+def score(
+    input_location: Annotated[str, typer.Argument(metavar="INPUT", help="A .csv or .parquet file, or a folder")],
+    output: Annotated[Path, typer.Argument(metavar="OUTPUT", help="The Parquet dataset (a folder) to write")],
+    model_uri: str | None = typer.Option(None, "--model-uri", help="Default: MODEL_URI (the champion)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier OUTPUT and what is beside it"),
+) -> None:
+    """Score a batch: predictions with lineage per row in OUTPUT, rejected rows in OUTPUT-rejected (docs/batch.md)."""
+    from .jobs import score as job
+
+    raise typer.Exit(job.main(input_location, output, model_uri, overwrite))
 
 
 @app.command()

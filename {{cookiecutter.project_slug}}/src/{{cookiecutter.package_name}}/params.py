@@ -81,6 +81,16 @@ class MonitorParams(Section):
     seed: int
 
 
+class ScoreParams(Section):
+    max_rejected_share: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="Largest share of a batch's rows that may be rejected (text in a number, a missing column, a "
+        "value the model cannot score); past it `score` writes nothing and exits 1, naming the commonest reasons",
+    )
+
+
 class Params(Section):
     task: Task
     data: DataParams
@@ -89,6 +99,7 @@ class Params(Section):
     promote: PromoteParams
     retrain: RetrainParams = RetrainParams()
     monitor: MonitorParams
+    score: ScoreParams = ScoreParams()
 
 
 def params_file() -> Path:

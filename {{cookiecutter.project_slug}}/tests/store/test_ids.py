@@ -3,7 +3,7 @@
 import time
 import uuid
 
-from {{ cookiecutter.package_name }}.store.ids import new_id, new_ids
+from {{ cookiecutter.package_name }}.store.ids import new_id, new_id_bytes, new_ids
 
 
 def test_ids_are_version_7_with_the_rfc_variant() -> None:
@@ -25,3 +25,12 @@ def test_later_ids_sort_after_earlier_ones_and_none_repeats() -> None:
     second = new_ids(1000)
     assert max(first) < min(second)
     assert len(set(first + second)) == 2000
+
+
+def test_ids_built_as_bytes_for_a_batch_have_the_same_layout() -> None:
+    before = time.time_ns() // 1_000_000
+    values = [uuid.UUID(bytes=row.tobytes()) for row in new_id_bytes(1000)]
+    after = time.time_ns() // 1_000_000
+    assert {(value.version, value.variant) for value in values} == {(7, uuid.RFC_4122)}
+    assert all(before <= value.int >> 80 <= after for value in values)
+    assert len(set(values)) == 1000

@@ -45,6 +45,11 @@ def coerce_features(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> pd.DataFr
     return pd.DataFrame(columns, index=frame.index)
 
 
+def not_numbers(series: pd.Series) -> pd.Series:
+    """Per value, whether it is present but not a number: text in a numeric column ("12,5", "n/a", "abc")."""
+    return series.notna() & pd.to_numeric(series, errors="coerce").isna()
+
+
 def parse_numbers(text: pd.DataFrame) -> pd.DataFrame:
     """Turn the columns of a CSV read as text into numbers where every value is one.
 

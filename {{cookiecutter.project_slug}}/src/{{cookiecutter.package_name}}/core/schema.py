@@ -6,7 +6,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..params import Task
-from .features import Kind, as_text, column_kind
+from .features import Kind, as_text, column_kind, not_numbers
 
 # Up to this many distinct values a text column's categories are listed and enforced; beyond, it is free text.
 MAX_LISTED_CATEGORIES = 100
@@ -149,9 +149,9 @@ def _column_problems(name: str, series: pd.Series, expected: ColumnExpectation) 
         problems.append(f"column {name!r} is {missing * 100:.1f}% missing, more than the allowed {allowed:.1f}%")
     present = series.dropna()
     if expected.kind == "numeric":
-        not_numbers = present[pd.to_numeric(present, errors="coerce").isna()]
-        if len(not_numbers):
-            problems.append(f"column {name!r} should be numeric but has text such as {_examples(not_numbers)}")
+        text = present[not_numbers(present)]
+        if len(text):
+            problems.append(f"column {name!r} should be numeric but has text such as {_examples(text)}")
     elif expected.categories is not None:
         unknown = present[~present.astype(str).isin(expected.categories)]
         if len(unknown):

@@ -5,6 +5,7 @@ imports it.
 """
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -45,6 +46,15 @@ class Output:
 
 
 @dataclass(frozen=True)
+class Scored:
+    """What one model call made of a batch: the row positions scored, their raw outputs, why each other row was not."""
+
+    rows: np.ndarray
+    outputs: Any
+    refused: dict[int, Unscorable]
+
+
+@dataclass(frozen=True)
 class ServedModel:
     """A registered model version loaded as its scikit-learn pipeline, with what the API reports about it."""
 
@@ -78,7 +88,10 @@ class ServedModel:
 
     def estimator_input(self, records: list[dict[str, Any]]) -> Any:
         """What the final estimator takes: the pipeline's preprocessing steps applied to the batch's DataFrame."""
-        frame = self.frame(records)
+        return self.preprocess(self.frame(records))
+
+    def preprocess(self, frame: pd.DataFrame) -> Any:
+        """The pipeline's preprocessing steps applied to a frame typed like `frame` makes it (batch scoring's entry)."""
         # What Pipeline.predict does before its last step; a bare estimator takes the frame itself.
         return self.pipeline[:-1].transform(frame) if len(getattr(self.pipeline, "steps", [])) > 1 else frame
 
@@ -100,38 +113,54 @@ class ServedModel:
             for i, row in zip(best, outputs.tolist(), strict=True)
         ]
 
-    def predict(self, records: list[dict[str, Any]]) -> list[Output | Unscorable]:
-        """One model call for the whole batch; records are validated dicts keyed by the original feature names.
+    def output_columns(self, outputs: Any) -> dict[str, Any]:
+        """The same answers as `_answer`, as columns (batch scoring): prediction, then probability_<label> each."""
+        if self.task == "regression":
+            return {"prediction": np.asarray(outputs, dtype=np.float64)}
+        columns: dict[str, Any] = {"prediction": np.asarray(self.classes, dtype=object)[outputs.argmax(axis=1)]}
+        for position, label in enumerate(self.classes):
+            columns[f"probability_{label}"] = outputs[:, position]
+        return columns
 
-        A record the model cannot score gets an Unscorable instead of failing its batch: a record whose scaled
-        values overflow is left out of the model call, one whose output is not finite is refused after it.
+    def score_inputs(self, inputs: Any, record_at: Callable[[int], Mapping[str, Any]]) -> Scored:
+        """One model call on the estimator's input (see `estimator_input`), leaving out the rows it cannot score.
+
+        A row whose scaled values overflow is left out of the model call, one whose output is not finite is refused
+        after it; `record_at(i)` gives row i's features, asked only for a refused row, to name the value at fault.
         """
         # Overflow is expected from hostile input and handled row by row below: numpy need not warn about it.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            inputs = self.estimator_input(records)
             bad = infinite_rows(inputs)
             good = np.flatnonzero(~bad)
             # The usual case, every row finite, stays one call on the matrix as it is.
-            outputs = self._outputs(inputs if len(good) == len(records) else take(inputs, good)) if len(good) else None
-        results: list[Output | Unscorable] = [
-            explain(record, take(inputs, i), self.columns, self.ranges, "scaling")
-            for i, record in enumerate(records)
-            if bad[i]
-        ]
+            outputs = self._outputs(inputs if len(good) == len(bad) else take(inputs, good)) if len(good) else None
+        refused = {
+            i: explain(record_at(i), take(inputs, i), self.columns, self.ranges, "scaling")
+            for i in np.flatnonzero(bad).tolist()
+        }
         if outputs is None:
-            return results
-        answers: list[Output | Unscorable] = list(self._answer(outputs))
-        for position in np.flatnonzero(non_finite_outputs(outputs)).tolist():
-            i = int(good[position])
-            answers[position] = explain(records[i], take(inputs, i), self.columns, self.ranges, "output")
-        if not bad.any():
-            return answers
+            return Scored(good, None, refused)
+        non_finite = non_finite_outputs(outputs)
+        if non_finite.any():
+            for position in np.flatnonzero(non_finite).tolist():
+                i = int(good[position])
+                refused[i] = explain(record_at(i), take(inputs, i), self.columns, self.ranges, "output")
+            good, outputs = good[~non_finite], outputs[~non_finite]
+        return Scored(good, outputs, refused)
+
+    def predict(self, records: list[dict[str, Any]]) -> list[Output | Unscorable]:
+        """One model call for the whole batch; records are validated dicts keyed by the original feature names.
+
+        A record the model cannot score gets an Unscorable instead of failing its batch (see `score_inputs`).
+        """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            inputs = self.estimator_input(records)
+        scored = self.score_inputs(inputs, records.__getitem__)
+        answers = iter(self._answer(scored.outputs) if scored.outputs is not None else [])
+        if not scored.refused:
+            return list(answers)
         # Back in request order: each refused record where it was, the answers of the others in between.
-        merged: list[Output | Unscorable] = []
-        refused, scored = iter(results), iter(answers)
-        for is_bad in bad.tolist():
-            merged.append(next(refused) if is_bad else next(scored))
-        return merged
+        return [scored.refused[i] if i in scored.refused else next(answers) for i in range(len(records))]
 
     def out_of_range(self, record: dict[str, Any]) -> list[str] | None:
         """The numeric features of a record outside the model's expected ranges, or None when all are inside."""

@@ -9,6 +9,8 @@ import os
 import time
 import uuid
 
+import numpy as np
+
 VERSION_7 = 0x7 << 76
 VARIANT_RFC = 0x2 << 62
 RANDOM_BITS = (1 << 74) - 1
@@ -29,3 +31,15 @@ def new_ids(count: int) -> list[uuid.UUID]:
 
 def new_id() -> uuid.UUID:
     return new_ids(1)[0]
+
+
+def new_id_bytes(count: int) -> np.ndarray:
+    """`count` version 7 UUIDs with the layout of `new_ids`, as rows of 16 bytes built without a Python loop.
+
+    Batch scoring gives every row of a file an id; a million `uuid.UUID` objects would take seconds.
+    """
+    raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
+    raw[:, :6] = np.frombuffer((time.time_ns() // 1_000_000).to_bytes(6, "big"), dtype=np.uint8)
+    raw[:, 6] = 0x70 | (raw[:, 6] & 0x0F)  # the version, then 4 of the 74 random bits
+    raw[:, 8] = 0x80 | (raw[:, 8] & 0x3F)  # the variant, then 6 more
+    return raw
