@@ -4,9 +4,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .params_errors import describe
 from .settings import find_project_root
+from .user_errors import UserError
 
 Task = Literal["classification", "regression"]
 
@@ -108,6 +110,30 @@ def params_file() -> Path:
 
 
 def load_params(path: Path | None = None) -> Params:
-    """Read and validate params.yaml (by default the project's, see params_file)."""
-    with (path or params_file()).open(encoding="utf-8") as handle:
-        return Params.model_validate(yaml.safe_load(handle))
+    """Read and validate params.yaml (by default the project's, see params_file); every job starts here.
+
+    A problem is a UserError of one line naming the key, the value and what is allowed, raised before the job
+    writes anything.
+    """
+    path = path or params_file()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(
+            f"{path} does not exist: run the command in the project folder (it holds params.yaml)"
+        ) from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path.name} is not UTF-8 text: save it as UTF-8") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "it is not valid YAML"
+        raise UserError(f"{path.name}{where}: {problem}; fix the indentation or quoting there") from None
+    if not isinstance(raw, dict):
+        raise UserError(
+            f"{path.name} holds no `key: value` sections (it is empty or a single value): restore it from git"
+        )
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as error:
+        raise UserError(describe(error, Params, path.name)) from None

@@ -12,6 +12,7 @@ from {{ cookiecutter.package_name }}.core.metrics import (
     regression_metrics,
     roc_frame,
 )
+from {{ cookiecutter.package_name }}.user_errors import UserError
 
 
 @pytest.mark.parametrize(
@@ -33,7 +34,7 @@ def test_is_better_respects_direction_and_margin(
 
 def test_a_metric_of_the_other_task_is_refused() -> None:
     check_metric("regression", "mae")
-    with pytest.raises(ValueError, match="rmse"):
+    with pytest.raises(UserError, match="rmse"):
         check_metric("regression", "roc_auc")
 
 

@@ -8,6 +8,7 @@ from {{ cookiecutter.package_name }}.core.features import Kind
 from {{ cookiecutter.package_name }}.core.model import FAMILIES, build_pipeline
 from {{ cookiecutter.package_name }}.core.schema import tidy_features, tidy_target
 from {{ cookiecutter.package_name }}.params import Task
+from {{ cookiecutter.package_name }}.user_errors import UserError
 
 from conftest import CITY, CODE, COUNT, NUMBER, byod_frame
 
@@ -56,10 +57,15 @@ def test_hyperparameters_reach_the_estimator() -> None:
 
 
 def test_an_unknown_family_names_the_valid_ones() -> None:
-    with pytest.raises(ValueError, match="logistic_regression"):
+    with pytest.raises(UserError, match="logistic_regression"):
         build_pipeline("classification", "ridge", {}, 0, KINDS)
 
 
 def test_an_unknown_hyperparameter_names_the_valid_ones() -> None:
-    with pytest.raises(ValueError, match="max_depth"):
+    with pytest.raises(UserError, match="max_depth"):
         build_pipeline("regression", "random_forest", {"depth": 3}, 0, KINDS)
+
+
+def test_an_out_of_range_hyperparameter_is_refused_before_fitting_with_its_range() -> None:
+    with pytest.raises(UserError, match=r"train.hyperparameters: The 'n_estimators' parameter .* range \[1, inf\)"):
+        build_pipeline("classification", "random_forest", {"n_estimators": -1}, 0, KINDS)

@@ -13,6 +13,7 @@ from {{ cookiecutter.package_name }}.io.datasets import (
     write_expectations,
     write_frame,
 )
+from {{ cookiecutter.package_name }}.user_errors import UserError
 
 from conftest import CODE, byod_frame
 
@@ -39,16 +40,17 @@ def test_expectations_round_trip_through_json(tmp_path: Path) -> None:
 
 
 def test_a_bundled_sklearn_set_loads_with_its_target(tmp_path: Path) -> None:
-    frame = load_source("sklearn:iris", tmp_path)
+    frame, notes = load_source("sklearn:iris", tmp_path)
+    assert notes == []
     assert "target" in frame.columns
     assert len(frame) == 150
 
 
 def test_an_unknown_sklearn_set_suggests_bundled_ones(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="breast_cancer"):
+    with pytest.raises(UserError, match="breast_cancer"):
         load_source("sklearn:nope", tmp_path)
 
 
 def test_a_missing_csv_says_where_to_put_it(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="data/external"):
+    with pytest.raises(UserError, match="data/external"):
         load_source("data/external/missing.csv", tmp_path)

@@ -18,6 +18,7 @@ from {{ cookiecutter.package_name }}.jobs.train import train
 from {{ cookiecutter.package_name }}.jobs.validate import validate
 from {{ cookiecutter.package_name }}.params import Task
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.user_errors import UserError
 
 from conftest import CITY, CODE, NUMBER, byod_frame, make_params
 
@@ -115,5 +116,5 @@ def test_changed_data_fails_validation_with_every_violation(project: Paths) -> N
 
 def test_promote_refuses_a_metric_of_the_other_task(project: Paths, settings: Settings) -> None:
     params = make_params("regression").model_copy(update={"promote": make_params("classification").promote})
-    with pytest.raises(ValueError, match="not a regression metric"):
+    with pytest.raises(UserError, match="not a regression metric"):
         promote(params, settings, project)

@@ -8,6 +8,7 @@ from sklearn import metrics
 from sklearn.preprocessing import label_binarize
 
 from ..params import Task
+from ..user_errors import UserError
 
 # Metric name -> True when higher is better. f1 is macro-averaged so that it means the same for any labels.
 HIGHER_IS_BETTER = {"accuracy": True, "f1": True, "roc_auc": True, "r2": True, "rmse": False, "mae": False}
@@ -21,7 +22,10 @@ DIGITS = 6  # metrics files keep this many decimals: readable, and stable from r
 def check_metric(task: Task, metric: str) -> None:
     """Refuse a promotion metric that the task does not compute."""
     if metric not in METRICS[task]:
-        raise ValueError(f"promote.metric {metric!r} is not a {task} metric; choose one of: {', '.join(METRICS[task])}")
+        raise UserError(
+            f"params.yaml: promote.metric is {metric!r}, which is not a {task} metric; "
+            f"it must be one of {', '.join(METRICS[task])}"
+        )
 
 
 def score(task: Task, model: Any, features: pd.DataFrame, target: pd.Series) -> dict[str, float]:

@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from ..params import Task
+from ..user_errors import UserError, first_line
 from .features import Kind, to_numbers, to_text
 
 
@@ -68,16 +69,26 @@ FAMILIES: dict[Task, dict[str, Family]] = {
 
 
 def build_model(task: Task, family: str, hyperparameters: Mapping[str, Any], seed: int) -> Any:
-    """An unfitted estimator of the family, or a ValueError naming the valid families or hyperparameters."""
+    """An unfitted estimator of the family, or a UserError naming the valid families, hyperparameters or range."""
     families = FAMILIES[task]
     if family not in families:
-        raise ValueError(f"unknown {task} model {family!r}; choose one of: {', '.join(families)}")
+        raise UserError(f"params.yaml: train.model is {family!r}; for {task} it must be one of {', '.join(families)}")
     estimator = families[family].make(seed)
     valid = estimator.get_params()
     unknown = [name for name in hyperparameters if name not in valid]
     if unknown:
-        raise ValueError(f"{family} has no hyperparameter {', '.join(unknown)}; valid ones: {', '.join(sorted(valid))}")
-    return estimator.set_params(**hyperparameters)
+        raise UserError(
+            f"params.yaml: train.hyperparameters has {', '.join(map(repr, unknown))}, which {family} does not take; "
+            f"it takes {', '.join(sorted(valid))}"
+        )
+    estimator.set_params(**hyperparameters)
+    try:
+        # scikit-learn checks types and ranges (n_estimators >= 1, ...) only when fitting; asking now stops train
+        # before it reads any data. Its sentence names the parameter, the allowed range and the value given.
+        estimator._validate_params()
+    except (ValueError, TypeError) as error:
+        raise UserError(f"params.yaml: train.hyperparameters: {first_line(error)}") from None
+    return estimator
 
 
 def build_pipeline(

@@ -1,11 +1,13 @@
 """Expectations about the raw data, inferred once and kept in git, and the readable list of what breaks them."""
 
+import difflib
 from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..params import Task
+from ..user_errors import UserError
 from .features import Kind, as_text, column_kind, not_numbers
 
 # Up to this many distinct values a text column's categories are listed and enforced; beyond, it is free text.
@@ -57,24 +59,35 @@ class Expectations(Frozen):
 def tidy_target(frame: pd.DataFrame, target: str, task: Task) -> tuple[pd.DataFrame, int]:
     """Drop rows without a target and give the target one clean type; return the frame and the rows dropped."""
     if target not in frame.columns:
-        raise ValueError(f"target column {target!r} not found; columns are: {', '.join(map(repr, frame.columns))}")
+        columns = [str(name) for name in frame.columns]
+        close = difflib.get_close_matches(target, columns, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        shown = ", ".join(map(repr, columns[:10])) + (f" and {len(columns) - 10} more" if len(columns) > 10 else "")
+        raise UserError(
+            f"params.yaml: data.target is {target!r}, which is not a column of the data; {hint}set it to one of {shown}"
+        )
     if len(frame.columns) < 2:
-        raise ValueError("the data has no feature columns besides the target")
+        raise UserError(f"the data has no columns besides the target {target!r}: add the features to learn from")
     labelled = frame[frame[target].notna()].reset_index(drop=True)
     values = labelled[target]
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     if task == "regression":
         if not numeric:
-            raise ValueError(f"task is regression but target {target!r} is not numeric (e.g. {values.iloc[0]!r})")
+            text = values[pd.to_numeric(values, errors="coerce").isna()]
+            raise UserError(
+                f"task is regression but target {target!r} holds text (such as {text.iloc[0]!r}): "
+                "set task: classification in params.yaml to predict categories, or clean the column"
+            )
         labelled[target] = values.astype("float64")
     elif numeric:
         if not (values == values.round()).all():
-            raise ValueError(f"task is classification but target {target!r} has fractional numbers: use regression")
+            raise UserError(
+                f"task is classification but target {target!r} holds fractional numbers: "
+                "set task: regression in params.yaml to predict a number"
+            )
         labelled[target] = values.astype("int64")
     else:
         labelled[target] = as_text(values)
-    if task == "classification" and labelled[target].nunique() < 2:
-        raise ValueError(f"target {target!r} needs at least two classes to learn from")
     return labelled, len(frame) - len(labelled)
 
 

@@ -1,31 +1,52 @@
 """Load the data source (a CSV or a scikit-learn bundled set) and read/write CSVs without losing column types."""
 
 import importlib
+import io
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ..core.data_checks import decimal_commas, decode, separator
 from ..core.features import as_text, parse_numbers
 from ..core.schema import Expectations
+from ..user_errors import UserError, first_line
 
 SKLEARN_PREFIX = "sklearn:"
 TARGET_DTYPES = {"integer": "int64", "float": "float64", "string": "str"}
 
 
-def load_source(source: str, root: Path) -> pd.DataFrame:
-    """`sklearn:<name>` calls sklearn.datasets.load_<name> (bundled, offline); anything else is a CSV/Parquet path."""
+def load_source(source: str, root: Path) -> tuple[pd.DataFrame, list[str]]:
+    """`sklearn:<name>` calls sklearn.datasets.load_<name> (bundled, offline); anything else is a CSV/Parquet path.
+
+    A CSV's encoding, separator and decimal commas are detected (core/data_checks.py); the notes say what was assumed.
+    """
     if source.startswith(SKLEARN_PREFIX):
-        return _load_bundled(source.removeprefix(SKLEARN_PREFIX))
+        return _load_bundled(source.removeprefix(SKLEARN_PREFIX)), []
     path = root / source
     if not path.is_file():
-        raise FileNotFoundError(
+        raise UserError(
             f"data.source {source!r} is not a file under {root}: put your CSV in data/external/, "
             "`dvc add` it and set data.source to its path, e.g. data/external/mydata.csv"
         )
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return parse_numbers(pd.read_csv(path, dtype=str))
+        return pd.read_parquet(path), []
+    data = path.read_bytes()
+    if not data.strip():
+        raise UserError(f"{source} is empty: export the data again, with a header line and one row per example")
+    text, read_as = decode(data, source)
+    sep, detected = separator(text)
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, sep=sep)
+    except pd.errors.ParserError as error:
+        raise UserError(
+            f"{source} is not a regular CSV ({first_line(error)}): every row needs as many fields as the header"
+        ) from None
+    notes = read_as + detected
+    if sep == ";":
+        table, commas = decimal_commas(table)
+        notes += commas
+    return parse_numbers(table), notes
 
 
 def _load_bundled(name: str) -> pd.DataFrame:
@@ -34,7 +55,7 @@ def _load_bundled(name: str) -> pd.DataFrame:
     loader = getattr(datasets, f"load_{name}", None)
     if loader is None:
         bundled = sorted(attr.removeprefix("load_") for attr in dir(datasets) if attr.startswith("load_"))
-        raise ValueError(f"no bundled scikit-learn data set {name!r}; try one of: {', '.join(bundled)}")
+        raise UserError(f"data.source: no bundled scikit-learn data set {name!r}; try one of: {', '.join(bundled)}")
     frame: pd.DataFrame = loader(as_frame=True).frame
     return frame
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..core.schema import Expectations
 from ..io.datasets import read_expectations
+from ..user_errors import UserError
 
 # Relative to the project root, exactly as dvc.yaml and dvc.lock spell them.
 RAW = "data/raw/data.csv"
@@ -51,5 +52,5 @@ def load_expectations(paths: Paths) -> Expectations:
     """The expectations every stage after ingest relies on for column types."""
     expectations = read_expectations(paths / EXPECTATIONS)
     if expectations is None:
-        raise FileNotFoundError(f"{EXPECTATIONS} is missing: run the ingest stage first (`dvc repro`)")
+        raise UserError(f"{EXPECTATIONS} is missing: run the ingest stage first (`dvc repro`)")
     return expectations

@@ -4,6 +4,7 @@ from collections import Counter
 
 import pandas as pd
 
+from ..core.data_checks import enough_rows, usable_features
 from ..core.features import column_kind
 from ..core.schema import infer_expectations, tidy_features, tidy_target
 from ..io.datasets import load_source, read_expectations, write_expectations, write_frame
@@ -14,11 +15,16 @@ from .context import EXPECTATIONS, RAW, Paths, say
 
 
 def ingest(params: Params, paths: Paths) -> pd.DataFrame:
-    """Load, drop rows without a target, give columns CSV-stable types, write the raw CSV; return the frame."""
+    """Load, check the data (core/data_checks.py), drop rows without a target, give columns CSV-stable types, write
+    the raw CSV; return the frame."""
     say("ingest", f"loading {params.data.source}")
-    frame = load_source(params.data.source, paths.root)
+    frame, notes = load_source(params.data.source, paths.root)
+    frame, usable = usable_features(frame, params.data.target, params.data.source)
     frame, dropped = tidy_target(frame, params.data.target, params.task)
+    enough_rows(frame, params.data.target, params.task, params.data.source)
     frame = tidy_features(frame, params.data.target)
+    for note in notes + usable:
+        say("ingest", note)
     if dropped:
         say("ingest", f"dropped {dropped} rows whose target {params.data.target!r} is missing")
     write_frame(frame, paths / RAW)

@@ -34,7 +34,7 @@ from ..io.reference import Champion, load_champion, read_split, with_predictions
 from ..io.webhook import post_alert
 from ..params import Params, load_params
 from ..settings import Settings, get_settings
-from ..store.database import create_db_engine
+from ..store.database import create_db_engine, has_prediction_log
 
 logger = logging.getLogger(__name__)
 
@@ -194,10 +194,13 @@ def resolve_window(settings: Settings, champion: Champion, last: int | None, sin
 
 def run(settings: Settings, params: Params, last: int | None = None, since: str | None = None) -> Summary | None:
     """Monitor the window and publish the report to latest/; None when the window holds no prediction."""
+    engine = create_db_engine(settings.database_url)
+    if not has_prediction_log(engine):
+        print("No predictions logged yet: start the service (make serve) and send it some (make simulate).")
+        return None
     reference = load_reference(settings, params)
     champion = reference.champion
     window = resolve_window(settings, champion, last, since)
-    engine = create_db_engine(settings.database_url)
     scope = Scope(champion.name, champion.version, window)
     sample = read_window(engine, scope, params.monitor.sample_size, params.monitor.seed)
     engine.dispose()

@@ -36,12 +36,12 @@ from ..io.lineage import file_md5
 from ..io.prediction_log import iter_feedback
 from ..params import Params, load_params
 from ..settings import Settings, find_project_root, get_settings
-from ..store.database import create_db_engine
+from ..store.database import create_db_engine, has_prediction_log
 from .context import EXPECTATIONS, RAW, TEST, TRAIN, Paths, load_expectations, say
 from .evaluate import evaluate
 from .promote import Decision, promote, say_decision
 from .service_notice import tell_running_service
-from .train import train
+from .train import check_training_params, train
 
 FEEDBACK = "data/feedback/feedback.csv"
 TRAIN_WITH_FEEDBACK = "data/feedback/train.csv"
@@ -73,6 +73,8 @@ class AllQuarantined:
 def read_feedback(settings: Settings) -> list[dict[str, Any]]:
     """Every prediction of the model with feedback: its logged features and its latest actual, as logged."""
     engine = create_db_engine(settings.database_url)
+    if not has_prediction_log(engine):
+        return []  # the service never ran: no feedback yet
     rows = [row for chunk in iter_feedback(engine, settings.model_name) for row in chunk]
     engine.dispose()
     return rows
@@ -237,6 +239,7 @@ def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | All
 
 def main() -> int:
     params = load_params()
+    check_training_params(params)  # before the feedback export writes anything
     result = retrain(params, get_settings(), Paths(find_project_root()))
     if result is None:
         say("retrain", "no feedback yet: nothing to learn from (send some with POST /feedback)")

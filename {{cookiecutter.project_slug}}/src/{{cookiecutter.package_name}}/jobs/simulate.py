@@ -20,6 +20,7 @@ from ..core.features import Kind, as_text
 from ..core.simulation import concept_drift, drift_features, noisy_labels, records
 from ..params import Task, load_params
 from ..settings import get_settings
+from ..user_errors import UserError, first_line
 from .context import TEST
 
 MAX_REQUESTS = 100_000
@@ -132,7 +133,13 @@ def main(
     settings, params = get_settings(), load_params()
     headers = {"X-API-Key": settings.api_key.get_secret_value()} if settings.api_key else {}
     with httpx.Client(base_url=url, headers=headers, timeout=30.0) as client:
-        _, types, _ = served_features(client)
+        try:
+            _, types, _ = served_features(client)
+        except httpx.TransportError as error:
+            raise UserError(
+                f"nothing answers at {url} ({first_line(error)}): start the service with `make serve` in another "
+                "terminal, or pass --url"
+            ) from None
         held_out = read_held_out(settings.project_root / TEST, types)
         tally = simulate(client, held_out, params.data.target, n, drift, feedback_rate, label_noise, seed, concept)
     print(

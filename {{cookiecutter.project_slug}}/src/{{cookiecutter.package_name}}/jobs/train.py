@@ -5,8 +5,8 @@ from typing import Any
 import joblib
 import numpy as np
 
-from ..core.metrics import rounded, score
-from ..core.model import build_pipeline
+from ..core.metrics import check_metric, rounded, score
+from ..core.model import build_model, build_pipeline
 from ..core.schema import Expectations
 from ..io.datasets import read_frame
 from ..io.lineage import data_hashes, dvc_experiment, git_state
@@ -49,11 +49,19 @@ def allowed_ranges(expectations: Expectations, params: Params) -> dict[str, list
     return {name: [low, high] for name, (low, high) in expectations.allowed_ranges(params.data.range_tolerance).items()}
 
 
+def check_training_params(params: Params) -> None:
+    """The params that only scikit-learn can judge (model family, hyperparameters and their ranges) and the promotion
+    metric, checked before any data is read or written: a version that promote cannot judge must not be registered."""
+    check_metric(params.task, params.promote.metric)
+    build_model(params.task, params.train.model, params.train.hyperparameters, params.train.seed)
+
+
 def train(
     params: Params, settings: Settings, paths: Paths, sample_weight: "np.ndarray | None" = None
 ) -> dict[str, str]:
     """Train, save models/model.pkl and models/run.json, and return the MLflow run, model and version ids;
     `sample_weight` (one per row of the train split, retrain's recency weights) makes some rows count more."""
+    check_training_params(params)
     expectations = load_expectations(paths)
     frame = read_frame(paths / TRAIN, expectations)
     features, target = frame.drop(columns=params.data.target), frame[params.data.target]

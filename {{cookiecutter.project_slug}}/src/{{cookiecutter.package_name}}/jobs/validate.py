@@ -1,12 +1,10 @@
 """Check data/raw/data.csv against data/expectations.json and fail with the list of what does not match."""
 
-import sys
-
 from ..core.schema import check_expectations
 from ..io.datasets import read_frame
 from ..params import Params, load_params
 from ..settings import find_project_root
-from ..user_errors import run_job
+from ..user_errors import UserError, run_job
 from .context import EXPECTATIONS, RAW, VALIDATION, Paths, load_expectations, say, write_json
 
 HOW_TO_REINFER = (
@@ -28,8 +26,12 @@ def validate(params: Params, paths: Paths) -> list[str]:
 def main() -> None:
     violations = validate(load_params(), Paths(find_project_root()))
     if violations:
-        lines = "\n".join(f"  - {violation}" for violation in violations)
-        sys.exit(f"[validate] {len(violations)} expectation(s) not met:\n{lines}\n{HOW_TO_REINFER}")
+        # The list goes to stdout, one violation a line; the failure itself is the one line on stderr.
+        for violation in violations:
+            say("validate", f"  - {violation}")
+        raise UserError(
+            f"{len(violations)} expectation(s) not met (listed above and in {VALIDATION}). {HOW_TO_REINFER}"
+        )
     say("validate", "all expectations met")
 
 

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Execution option marking a connection that will write: on SQLite it takes the write lock at BEGIN.
@@ -99,6 +99,11 @@ def schema_is_current(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def has_prediction_log(engine: Engine) -> bool:
+    """Whether the prediction log's tables exist: not before the service (or `db upgrade`) first ran."""
+    return inspect(engine).has_table("predictions")
 
 
 def ping(engine: Engine) -> None:
