@@ -102,9 +102,14 @@ def test_a_burst_of_reloads_joins_one_and_every_call_answers_within_a_second(
         assert loader.calls == 3
 
 
-def test_an_unknown_reload_id_is_404_with_what_to_do(tracking_uri: str, tmp_path: Path, model_name: str) -> None:
+def test_an_unknown_reload_id_is_404_with_what_to_do_and_a_malformed_one_422(
+    tracking_uri: str, tmp_path: Path, model_name: str
+) -> None:
     settings = settings_for(tracking_uri, tmp_path, model_name)
     with serving_in_thread(create_app(settings, model_loader=load_served_model)) as base:
-        answer = httpx.get(f"{base}/admin/reload/nosuchreload", timeout=10)
+        answer = httpx.get(f"{base}/admin/reload/0123456789ab", timeout=10)
         assert answer.status_code == 404
         assert "POST /admin/reload again" in answer.json()["detail"]
+        malformed = httpx.get(f"{base}/admin/reload/nosuchreload", timeout=10)
+        assert malformed.status_code == 422
+        assert malformed.json()["detail"][0]["loc"] == ["path", "reload_id"]

@@ -9,7 +9,7 @@ import asyncio
 import ipaddress
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
@@ -112,13 +112,17 @@ async def reload(requested_by: Annotated[str, Depends(admin_client)], swap: Swap
     return await outcome(swap, swap.start_reload(requested_by))
 
 
+# The ids start_reload hands out (12 hex digits): anything else is a 422 naming the path, never a lookup.
+ReloadId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="the id a 202 from POST /admin/reload gave")]
+
+
 @router.get(
     "/reload/{reload_id}",
     response_model=ReloadOut,
     dependencies=[Depends(admin_client)],
     responses=OUTCOMES | {404: {"description": "This worker knows no reload by that id: POST /admin/reload again"}},
 )
-async def reload_outcome(reload_id: str, swap: SwapDep) -> ReloadOut | JSONResponse:
+async def reload_outcome(reload_id: ReloadId, swap: SwapDep) -> ReloadOut | JSONResponse:
     """The outcome of the reload a POST answered 202 for, as the POST would have given it (202 while it loads)."""
     if reload_id not in swap.reloads:
         detail = (
