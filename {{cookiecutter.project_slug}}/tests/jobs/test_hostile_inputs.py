@@ -22,6 +22,8 @@ from {{ cookiecutter.package_name }}.params import params_file
 from conftest import CITY, NUMBER, byod_frame
 
 TASK = "{{ cookiecutter.task }}"
+# The default model's regularisation strength (logistic regression's C, ridge's alpha): -1 is outside its range.
+PENALTY = "C" if TASK == "classification" else "alpha"
 TARGET = "Target?"
 SOURCE = "data/external/byod.csv"
 
@@ -228,7 +230,7 @@ def test_the_most_hostile_usable_file_trains_and_says_what_it_did(trained: Path)
     [
         (["promote"], lambda raw: raw["promote"].update(margin=-1), "promote.margin is -1"),
         (["retrain"], lambda raw: raw["retrain"].update(half_life=-3), "retrain.half_life is -3"),
-        (["retrain"], lambda raw: raw["train"].update(hyperparameters={"C": -1}), "'C' parameter"),
+        (["retrain"], lambda raw: raw["train"].update(hyperparameters={PENALTY: -1}), f"'{PENALTY}' parameter"),
         (["monitor"], lambda raw: raw["monitor"].update(drift_share=0), "monitor.drift_share is 0"),
         (["simulate", "--n", "5"], lambda raw: raw["data"].pop("target"), "data.target is missing"),
         (["evaluate"], lambda raw: raw["data"].update(range_tolerance="wide"), "data.range_tolerance is 'wide'"),
