@@ -29,6 +29,7 @@ from {{ cookiecutter.package_name }}.service.app import create_app
 from {{ cookiecutter.package_name }}.service.fast.numpy_path import NumpyServedModel
 from {{ cookiecutter.package_name }}.service.served_model import ServedModel, load_served_model
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.store.repository import record_reload
 from {{ cookiecutter.package_name }}.store.tables import ModelReload, Prediction
 
 from .conftest import (
@@ -267,6 +268,33 @@ def test_request_reload_reports_refusals_and_absence(tracking_uri: str, tmp_path
 
 @pytest.mark.slow
 @pytest.mark.posix
+def test_a_reload_recorded_while_this_worker_loads_is_followed(
+    tracking_uri: str, tmp_path: Path, model_name: str
+) -> None:
+    """The race of a slow start: worker B still loads version 1 when worker A swaps to 2 and records it.
+
+    B must follow that record once it is up, or the workers disagree until the next restart.
+    """
+    settings = settings_for(tracking_uri, tmp_path, model_name)
+
+    def load_slowly_while_another_worker_reloads(load_settings: Settings) -> ServedModel:
+        served = load_served_model(load_settings)
+        # What worker A does meanwhile: moves the champion, swaps, and records the reload in the shared database.
+        version = register_version(tracking_uri, model_name)
+        engine = create_engine(settings.database_url)
+        record_reload(engine, model_name, version, "worker A")
+        engine.dispose()
+        return served
+
+    app = create_app(settings, model_loader=load_slowly_while_another_worker_reloads)
+    with TestClient(app, client=LOCAL) as worker_b:
+        assert worker_b.get("/model").json()["version"] == "1"
+        deadline = time.monotonic() + 30
+        while worker_b.get("/model").json()["version"] != "2" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert worker_b.get("/model").json()["version"] == "2"
+
+
 def test_every_worker_swaps_after_one_reload(tracking_uri: str, tmp_path: Path, model_name: str) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -17,7 +17,7 @@ from .. import __version__
 from ..io.registry_lookup import registry_version
 from ..settings import Settings, get_settings
 from ..store.database import checkpoint, create_db_engine, upgrade
-from ..store.repository import record_model_version
+from ..store.repository import newest_reload_id, record_model_version
 from . import fast
 from .api_schemas import build_schemas
 from .deps import ServiceState
@@ -50,6 +50,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_db_engine(settings.database_url, background_checkpoints=True)
     await anyio.to_thread.run_sync(upgrade, engine)
     state = ServiceState(settings=settings, engine=engine, metrics=app.state.metrics)
+    # Before the load: a reload another worker records while this one loads must still be followed (model_swap.py).
+    seen_reload = await anyio.to_thread.run_sync(newest_reload_id, engine)
     try:
         state.model = await anyio.to_thread.run_sync(load_model, settings)
     except Exception as exc:
@@ -74,7 +76,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             # POST /admin/reload, the registry poll and the watch for other workers' reloads (model_swap.py).
             prepare = fast.prepare_model if settings.serving_mode == "fast" else (lambda model: model)
             app.state.model_swap = await stack.enter_async_context(
-                model_swapping(state, load_model, prepare, lookup_version, settings.model_poll_seconds)
+                model_swapping(state, load_model, prepare, lookup_version, settings.model_poll_seconds, seen_reload)
             )
             fields = {"model": served.name, "version": served.version, "serving_mode": settings.serving_mode}
             logger.info("model loaded", extra={"fields": fields})

@@ -191,13 +191,20 @@ async def _every(seconds: float, step: Callable[[], Any], what: str) -> None:
 
 @asynccontextmanager
 async def model_swapping(
-    state: ServiceState, load: ModelLoader, prepare: Prepare, lookup: VersionLookup, poll_seconds: float
+    state: ServiceState,
+    load: ModelLoader,
+    prepare: Prepare,
+    lookup: VersionLookup,
+    poll_seconds: float,
+    seen_reload: int,
 ) -> AsyncIterator[ModelSwap]:
-    """A ModelSwap for the served model, with its background tasks: the watch always, the poll when asked."""
+    """A ModelSwap for the served model, with its background tasks: the watch always, the poll when asked.
+
+    `seen_reload` is the newest reload id read BEFORE the model was loaded: those reloads are in what MODEL_URI
+    named at load time. One recorded by another worker while this one was still loading is newer, so it is followed.
+    """
     swap = ModelSwap(state, load, prepare, lookup)
-    newest = await anyio.to_thread.run_sync(latest_reload, state.engine, swap.current().name)
-    # Reloads before this start are already in what was just loaded from MODEL_URI.
-    swap.seen_reload = newest[0] if newest else 0
+    swap.seen_reload = seen_reload
     watch = _every(WATCH_INTERVAL_S, swap.follow_recorded_reload, "reload watch")
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(watch)]
     if poll_seconds > 0:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,6 +57,12 @@ def latest_reload(engine: Engine, name: str) -> tuple[int, str] | None:
             .limit(1)
         ).first()
     return None if row is None else (row.id, row.version)
+
+
+def newest_reload_id(engine: Engine) -> int:
+    """The id of the newest reload of any model, 0 when there is none: a watermark, read before a worker loads."""
+    with Session(engine) as session:
+        return session.execute(select(func.max(ModelReload.id))).scalar() or 0
 
 
 def insert_predictions(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
