@@ -266,8 +266,6 @@ def test_request_reload_reports_refusals_and_absence(tracking_uri: str, tmp_path
         thread.join(timeout=30)
 
 
-@pytest.mark.slow
-@pytest.mark.posix
 def test_a_reload_recorded_while_this_worker_loads_is_followed(
     tracking_uri: str, tmp_path: Path, model_name: str
 ) -> None:
@@ -295,6 +293,8 @@ def test_a_reload_recorded_while_this_worker_loads_is_followed(
         assert worker_b.get("/model").json()["version"] == "2"
 
 
+@pytest.mark.slow
+@pytest.mark.posix
 def test_every_worker_swaps_after_one_reload(tracking_uri: str, tmp_path: Path, model_name: str) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
