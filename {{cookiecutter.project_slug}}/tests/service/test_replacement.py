@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from {{ cookiecutter.package_name }}.core.model_inputs import Feature
 from {{ cookiecutter.package_name }}.service.replacement import refusal, smoke_record
-from {{ cookiecutter.package_name }}.service.served_model import Feature, ServedModel, fetch_served_model
+from {{ cookiecutter.package_name }}.service.served_model import ServedModel, fetch_served_model
 
 from .conftest import MODEL_NAMES, TASK
 

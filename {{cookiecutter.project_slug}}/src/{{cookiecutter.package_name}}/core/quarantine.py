@@ -9,9 +9,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, TypeGuard
 
+from .model_inputs import Range
 from .schema import MISSING_SLACK, ColumnExpectation, Expectations, TargetExpectation
-
-Range = tuple[float, float]
 
 
 def is_number(value: Any) -> TypeGuard[int | float]:

@@ -11,12 +11,12 @@ import pandas as pd
 from mlflow import MlflowClient
 
 from ..core.features import Kind, as_text
+from ..core.model_inputs import kinds_of
 from ..core.model_uri import parse_model_uri
 from ..params import Task
 from ..settings import Settings
 from .lineage import file_md5
 
-NUMERIC_TYPES = {"double", "float", "long", "integer"}
 # The gate's record of the candidate's score on recent feedback (jobs/promote.py, Decision.record).
 RECENT = "gate.candidate_recent_"
 # Where a split usually is: the pipeline's split, or the training data `retrain` enlarged with feedback.
@@ -68,9 +68,7 @@ def load_champion(settings: Settings, default_target: str) -> Champion:
         run_id=registered.run_id,
         task=task,
         target=tags.get("target", default_target),
-        kinds={
-            str(c.name): "numeric" if c.type.name in NUMERIC_TYPES else "categorical" for c in signature.inputs.inputs
-        },
+        kinds=kinds_of({str(c.name): c.type.name for c in signature.inputs.inputs}),
         classes=np.asarray(getattr(pipeline, "classes_", [])).tolist(),
         test_metrics={
             key.removeprefix("test_"): float(value)

@@ -23,9 +23,10 @@ import pyarrow.fs
 
 from ..core.batch_rows import MISSING_COLUMN, RejectTally, missing_features, unreadable_numbers
 from ..core.features import Kind, coerce_features
+from ..core.model_inputs import kinds_of, types_of
 from ..io.batch_files import DatasetWriter, Source, columns_of, list_sources, publish, read_chunks, row_count
 from ..params import Params, load_params
-from ..service.served_model import NUMERIC_TYPES, ServedModel, fetch_served_model
+from ..service.served_model import ServedModel, fetch_served_model
 from ..settings import Settings, get_settings
 from ..store.ids import new_id_bytes
 from ..user_errors import UserError
@@ -92,7 +93,7 @@ class Summary:
 
 def model_kinds(model: ServedModel) -> dict[str, Kind]:
     """Feature -> numeric or categorical, from the model's signature (what /predict's schema is built from)."""
-    return {f.name: "numeric" if f.type in NUMERIC_TYPES else "categorical" for f in model.features}
+    return kinds_of(types_of(model.features))
 
 
 def id_texts(count: int) -> pa.Array:

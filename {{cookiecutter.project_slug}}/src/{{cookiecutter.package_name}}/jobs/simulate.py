@@ -16,7 +16,8 @@ import httpx
 import numpy as np
 import pandas as pd
 
-from ..core.features import Kind, as_text
+from ..core.features import as_text
+from ..core.model_inputs import INTEGER_TYPES, kinds_of
 from ..core.simulation import concept_drift, drift_features, noisy_labels, records
 from ..params import Task, load_params
 from ..settings import get_settings
@@ -24,8 +25,6 @@ from ..user_errors import UserError, first_line
 from .context import TEST
 
 MAX_REQUESTS = 100_000
-NUMERIC_TYPES = {"double", "float", "long", "integer"}
-INTEGER_TYPES = {"long", "integer"}
 
 
 @dataclass
@@ -60,7 +59,7 @@ def served_features(client: httpx.Client) -> tuple[Task, dict[str, str], list[An
 
 
 def read_held_out(path: Path, types: dict[str, str]) -> pd.DataFrame:
-    categorical = [name for name, kind in types.items() if kind not in NUMERIC_TYPES]
+    categorical = [name for name, kind in kinds_of(types).items() if kind == "categorical"]
     frame = pd.read_csv(path, dtype=dict.fromkeys(categorical, "str"))
     for name in categorical:
         frame[name] = as_text(frame[name])
@@ -86,9 +85,7 @@ def simulate(
     started, tally = time.perf_counter(), Tally()
     rng = np.random.default_rng(seed)
     task, types, classes = served_features(client)
-    kinds: dict[str, Kind] = {
-        name: "numeric" if kind in NUMERIC_TYPES else "categorical" for name, kind in types.items()
-    }
+    kinds = kinds_of(types)
     drawn = held_out.iloc[rng.integers(0, len(held_out), n)].reset_index(drop=True)
     features = drift_features(drawn[list(types)], kinds, drift, rng)
     for name, kind in types.items():  # an integer column shifted by a fraction is still sent as an integer

@@ -20,7 +20,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypedDict
 
-from .served_model import Feature, ServedModel
+from ..core.model_inputs import Feature
+from .served_model import ServedModel
 
 # Strict types: a number sent for a text feature (or text for a number) is a 422 naming the field, not a silent cast.
 # StrictFloat still accepts an integer. None is always accepted: the pipeline imputes it.

@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio.to_thread
@@ -30,10 +30,9 @@ from .openapi import install_openapi, public_paths
 from .prometheus import UNMEASURED, ServiceMetrics
 from .routers import admin, card, feedback, health, latest_report, model_info, scrape
 from .routers.predict import build_predict_router, build_unavailable_router
-from .served_model import ServedModel, load_served_model
+from .served_model import ModelLoader, load_served_model
 
 logger = logging.getLogger("service")
-ModelLoader = Callable[[Settings], ServedModel]
 CHECKPOINT_INTERVAL_S = 1.0
 
 

@@ -36,10 +36,9 @@ from ..settings import Settings
 from ..store.repository import latest_reload, record_model_version, record_reload
 from .deps import ServiceState
 from .replacement import refusal
-from .served_model import ServedModel
+from .served_model import ModelLoader, ServedModel
 
 logger = logging.getLogger("service")
-ModelLoader = Callable[[Settings], ServedModel]
 # The version MODEL_URI names now, or None when only loading it can tell (io/registry_lookup.py).
 VersionLookup = Callable[[Settings], str | None]
 Prepare = Callable[[ServedModel], ServedModel]

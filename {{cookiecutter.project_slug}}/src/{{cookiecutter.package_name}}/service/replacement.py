@@ -9,8 +9,9 @@ cannot score a record inside its own training ranges would answer every request 
 from typing import Any
 
 from ..core.input_signature import signature_difference
+from ..core.model_inputs import INTEGER_TYPES
 from ..settings import Settings
-from .served_model import NUMERIC_TYPES, ServedModel, fetch_served_model
+from .served_model import ServedModel, fetch_served_model
 from .unscorable import Unscorable
 
 
@@ -18,10 +19,10 @@ def smoke_record(model: ServedModel) -> dict[str, Any]:
     """One valid record: numbers in the middle of their training range (or 0), other features missing (imputed)."""
     values: dict[str, Any] = {}
     for feature in model.features:
-        if feature.type in NUMERIC_TYPES:
+        if feature.numeric:
             low, high = model.ranges.get(feature.name, (0.0, 0.0))
             middle = (low + high) / 2
-            values[feature.name] = round(middle) if feature.type in {"long", "integer"} else middle
+            values[feature.name] = round(middle) if feature.type in INTEGER_TYPES else middle
         else:
             values[feature.name] = None
     return values

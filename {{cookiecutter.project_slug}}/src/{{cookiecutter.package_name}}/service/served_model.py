@@ -13,13 +13,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..core.model_inputs import Feature, Range, records_frame, types_of
 from ..core.model_uri import parse_model_uri
-from ..core.quarantine import Range, out_of_range
+from ..core.quarantine import out_of_range
 from ..settings import Settings
 from .unscorable import Unscorable, estimator_columns, explain, infinite_rows, non_finite_outputs, take
 
 Label = str | int | float
-NUMERIC_TYPES = {"double", "float", "long", "integer"}
 LINEAGE_TAGS = {
     "git_commit": "lineage.git_commit",
     "git_dirty": "lineage.git_dirty",
@@ -27,14 +27,6 @@ LINEAGE_TAGS = {
     "data_train": "lineage.data.train",
     "data_test": "lineage.data.test",
 }
-
-
-@dataclass(frozen=True)
-class Feature:
-    """An input column of the signature: its original name and MLflow type (double, long, string, boolean...)."""
-
-    name: str
-    type: str
 
 
 @dataclass(frozen=True)
@@ -79,12 +71,7 @@ class ServedModel:
 
     def frame(self, records: list[dict[str, Any]]) -> pd.DataFrame:
         """One DataFrame for the batch, as the pipeline was fitted on: numbers as float64, a missing value NaN."""
-        columns: dict[str, Any] = {}
-        for feature in self.features:
-            values = [np.nan if record[feature.name] is None else record[feature.name] for record in records]
-            numeric = feature.type in NUMERIC_TYPES
-            columns[feature.name] = np.array(values, dtype=np.float64 if numeric else object)
-        return pd.DataFrame(columns)
+        return records_frame(records, types_of(self.features))
 
     def estimator_input(self, records: list[dict[str, Any]]) -> Any:
         """What the final estimator takes: the pipeline's preprocessing steps applied to the batch's DataFrame."""
@@ -226,6 +213,10 @@ def fetch_served_model(tracking_uri: str, model_uri: str) -> ServedModel:
         columns=estimator_columns(pipeline),
         card=read_run_card(registered.run_id) if registered.run_id else None,
     )
+
+
+# How the service gets MODEL_URI's model: `load_served_model` below in plain mode, a child process in fast mode.
+ModelLoader = Callable[[Settings], ServedModel]
 
 
 def load_served_model(settings: Settings) -> ServedModel:

@@ -17,7 +17,7 @@ import scipy.sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
-Range = tuple[float, float]
+from ..core.model_inputs import Range
 
 
 @dataclass(frozen=True)

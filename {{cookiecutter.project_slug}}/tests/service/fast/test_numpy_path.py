@@ -12,9 +12,9 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from {{ cookiecutter.package_name }}.core.features import Kind
 from {{ cookiecutter.package_name }}.core.model import build_preprocessor
+from {{ cookiecutter.package_name }}.core.model_inputs import records_frame
 from {{ cookiecutter.package_name }}.service.fast.numpy_path import (
     NumpyServedModel,
-    frame_of,
     plain_step,
     verified_transform,
     with_numpy_path,
@@ -37,7 +37,7 @@ def test_served_contract_pipeline_takes_the_fast_path_with_the_same_results(trac
     ]
     records[0]["colour"] = "never seen"
     method = "predict_proba" if TASK == "classification" else "predict"
-    expected = getattr(model.pipeline, method)(frame_of(records, TYPES))
+    expected = getattr(model.pipeline, method)(records_frame(records, TYPES))
     assert np.allclose(getattr(model.pipeline.steps[-1][1], method)(model.transform(records)), expected)
     outputs = model.predict(records)
     assert len(outputs) == len(records)
@@ -62,7 +62,7 @@ def test_project_pipeline_without_text_features_takes_the_fast_path() -> None:
         {"mean radius": 12.5, "texture (%)": None},
         {"mean radius": None, "texture (%)": 3},
     ]
-    expected = pipeline.predict_proba(frame_of(records, types))
+    expected = pipeline.predict_proba(records_frame(records, types))
     assert np.allclose(pipeline.steps[-1][1].predict_proba(transform(records)), expected)
 
 

@@ -12,17 +12,11 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram, Summary
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..middleware import header
+
 # The instrumentator's default buckets (prometheus_fastapi_instrumentator.metrics.default).
 HIGHR_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 7.5, 10, 30, 60)
 LOWR_BUCKETS = (0.1, 0.5, 1)
-
-
-def header(scope: Scope, name: bytes) -> bytes:
-    """The first value of a (lower-case) request header, or b"" (no dict built per request)."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value)
-    return b""
 
 
 class HttpMetrics:

@@ -14,19 +14,18 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+from ...core.model_inputs import NUMERIC_TYPES, records_frame
 from ..served_model import ServedModel
 
 Records = Sequence[dict[str, Any]]
 Transform = Callable[[Records], Any]
 Step = Callable[[Any], Any]
-NUMERIC_TYPES = {"double", "float", "long", "integer"}
 
 
 def without_feature_names(estimator: Any) -> Any:
@@ -84,11 +83,6 @@ def column(records: Records, names: list[str], numeric: bool) -> np.ndarray:
     return np.array([[np.nan if r[c] is None else r[c] for c in names] for r in records], dtype=object)
 
 
-def frame_of(records: Records, types: dict[str, str]) -> pd.DataFrame:
-    """The reference path: one column-oriented DataFrame for the batch, as the pipeline was fitted on."""
-    return pd.DataFrame({name: column(records, [name], kind in NUMERIC_TYPES)[:, 0] for name, kind in types.items()})
-
-
 def compile_transform(pipeline: Any, types: dict[str, str]) -> Transform | None:
     """records -> the input of the pipeline's final estimator, without pandas; None for unsupported pipelines."""
     if not isinstance(pipeline, Pipeline) or not isinstance(pipeline.steps[0][1], ColumnTransformer):
@@ -138,7 +132,7 @@ def verified_transform(pipeline: Any, types: dict[str, str], method: str) -> Tra
         if transform is None:
             return None
         records = probe_records(types)
-        expected = getattr(pipeline, method)(frame_of(records, types))
+        expected = getattr(pipeline, method)(records_frame(records, types))
         actual = getattr(pipeline.steps[-1][1], method)(transform(records))
         return transform if np.allclose(np.asarray(expected, dtype=float), np.asarray(actual, dtype=float)) else None
     except Exception:
