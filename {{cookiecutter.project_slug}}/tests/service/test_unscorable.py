@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 
 from {{ cookiecutter.package_name }}.service.fast.numpy_path import NumpyServedModel, with_numpy_path
-from {{ cookiecutter.package_name }}.service.routers.predict import predict_and_log
+from {{ cookiecutter.package_name }}.service.prediction import predict_and_log
 from {{ cookiecutter.package_name }}.service.served_model import Output, ServedModel, load_served_model
 from {{ cookiecutter.package_name }}.service.unscorable import Unscorable
 from {{ cookiecutter.package_name }}.settings import Settings

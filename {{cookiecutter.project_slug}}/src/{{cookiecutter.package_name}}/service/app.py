@@ -10,7 +10,6 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import Engine
 
 from .. import __version__
@@ -18,7 +17,6 @@ from ..io.registry_lookup import registry_version
 from ..settings import Settings, get_settings
 from ..store.database import checkpoint, create_db_engine, upgrade
 from ..store.repository import newest_reload_id, record_model_version
-from . import fast
 from .api_schemas import build_schemas
 from .deps import ServiceState
 from .docs_ui import install_docs_ui
@@ -27,10 +25,11 @@ from .logs import configure_logging
 from .middleware import ApiKeyMiddleware, BodySizeLimitMiddleware, RequestContextMiddleware
 from .model_swap import model_swapping
 from .openapi import install_openapi, public_paths
-from .prometheus import UNMEASURED, ServiceMetrics
+from .prometheus import ServiceMetrics
 from .routers import admin, card, feedback, health, latest_report, model_info, scrape
-from .routers.predict import build_predict_router, build_unavailable_router
-from .served_model import ModelLoader, load_served_model
+from .routers.predict import build_unavailable_router
+from .served_model import ModelLoader
+from .serving_modes import ServingMode, serving_mode
 
 logger = logging.getLogger("service")
 CHECKPOINT_INTERVAL_S = 1.0
@@ -45,14 +44,14 @@ def lookup_version(settings: Settings) -> str | None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Migrate the prediction log, load the model, build the schemas from its signature, add the predict routes."""
     settings: Settings = app.state.settings
-    load_model: ModelLoader = app.state.model_loader
+    mode: ServingMode = app.state.serving_mode
     engine = create_db_engine(settings.database_url, background_checkpoints=True)
     await anyio.to_thread.run_sync(upgrade, engine)
     state = ServiceState(settings=settings, engine=engine, metrics=app.state.metrics)
     # Before the load: a reload another worker records while this one loads must still be followed (model_swap.py).
     seen_reload = await anyio.to_thread.run_sync(newest_reload_id, engine)
     try:
-        state.model = await anyio.to_thread.run_sync(load_model, settings)
+        state.model = await anyio.to_thread.run_sync(mode.load, settings)
     except Exception as exc:
         # Stay up without a model: /health answers, /ready and /predict say why (503) until a restart finds one.
         state.model_error = f"{settings.model_uri}: {type(exc).__name__}: {exc}"
@@ -68,14 +67,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             )
             # Added now because the request schema comes from the model; /docs is generated after start-up.
             state.schemas = build_schemas(served, settings.max_batch_size)
-            if settings.serving_mode == "fast":
-                await fast.start_fast_serving(app, state, stack)
-            else:
-                app.include_router(build_predict_router(state.schemas, settings.max_batch_size))
+            state.model = mode.prepare(served)
+            await mode.start(app, state, stack)
             # POST /admin/reload, the registry poll and the watch for other workers' reloads (model_swap.py).
-            prepare = fast.prepare_model if settings.serving_mode == "fast" else (lambda model: model)
             app.state.model_swap = await stack.enter_async_context(
-                model_swapping(state, load_model, prepare, lookup_version, settings.model_poll_seconds, seen_reload)
+                model_swapping(state, mode.load, mode.prepare, lookup_version, settings.model_poll_seconds, seen_reload)
             )
             fields = {"model": served.name, "version": served.version, "serving_mode": settings.serving_mode}
             logger.info("model loaded", extra={"fields": fields})
@@ -115,11 +111,11 @@ async def periodic_checkpoints(engine: Engine) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, model_loader: ModelLoader | None = None) -> FastAPI:
     """A new app for these settings (the environment's by default); nothing is loaded until the lifespan runs.
 
-    Plain mode loads the model in-process with MLflow; fast mode in a child process (see fast/child_loader.py).
-    Tests, which have MLflow imported already, pass `load_served_model` to skip the child in both modes.
+    SERVING_MODE picks how the model is loaded and served (serving_modes.py); tests, which have MLflow imported
+    already, pass `load_served_model` to load it in-process in both modes.
     """
     settings = settings or get_settings()
-    plain = settings.serving_mode == "plain"
+    mode = serving_mode(settings.serving_mode, model_loader)
     configure_logging()
     app = FastAPI(
         title=f"{settings.model_name} prediction service",
@@ -132,7 +128,7 @@ def create_app(settings: Settings | None = None, model_loader: ModelLoader | Non
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
-    app.state.model_loader = model_loader or (load_served_model if plain else fast.load_in_child_process)
+    app.state.serving_mode = mode
     app.state.service = None
     app.state.model_swap = None
     app.state.metrics = ServiceMetrics()
@@ -163,9 +159,5 @@ def create_app(settings: Settings | None = None, model_loader: ModelLoader | Non
     # Outside those, so that even a 413 or a CORS refusal carries a request id and an access log line.
     app.add_middleware(RequestContextMiddleware)
     # Added last, so outermost: every answer is counted, refusals included.
-    if plain:
-        excluded = [f"^{path}$" for path in UNMEASURED]
-        Instrumentator(excluded_handlers=excluded, registry=app.state.metrics.registry).instrument(app)
-    else:
-        fast.add_http_metrics(app, app.state.metrics.registry)
+    mode.instrument(app, app.state.metrics.registry)
     return app

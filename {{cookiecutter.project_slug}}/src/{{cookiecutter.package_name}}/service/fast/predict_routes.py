@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..api_schemas import Schemas
 from ..deps import ServiceState
 from ..logs import REQUEST_ID
-from ..routers.predict import (
+from ..prediction import (
     UNAVAILABLE,
     Item,
     log_unavailable,

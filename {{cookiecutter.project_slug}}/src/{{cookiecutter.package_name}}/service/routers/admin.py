@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..deps import SettingsDep
 from ..model_swap import KEPT_RELOADS, ModelRefusedError, ModelSwap, RegistryUnreadableError
-from .predict import log_unavailable
+from ..prediction import log_unavailable
 
 # Well below a second, so that a client's 1-second read timeout (a fuzzer's, a probe's) does not fire while a
 # slow model loads, even on a busy machine; a load that finishes sooner is answered with its outcome.

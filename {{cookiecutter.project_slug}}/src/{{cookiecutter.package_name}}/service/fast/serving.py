@@ -1,0 +1,56 @@
+"""Fast mode started: the model on its numpy path, the micro-batcher, the one-pass predict routes, HTTP metrics.
+
+Plain mode's counterpart is routers/predict.py plus the instrumentator; serving_modes.py holds both as one object each.
+"""
+
+import gc
+from contextlib import AsyncExitStack
+from typing import Any
+
+from fastapi import FastAPI
+
+from ..deps import ServiceState
+from ..prediction import Item, predict_and_log
+from ..prometheus import UNMEASURED
+from ..served_model import ServedModel
+from .http_metrics import HttpMetrics, HttpMetricsMiddleware
+from .micro_batching import MicroBatcher
+from .numpy_path import with_numpy_path
+from .predict_routes import build_fast_predict_router
+
+
+def add_http_metrics(app: FastAPI, state_registry: Any) -> None:
+    """The instrumentator's default HTTP metrics, recorded by our own middleware (outermost: add it last)."""
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(state_registry), unmeasured=UNMEASURED)
+
+
+def prepare_model(model: ServedModel) -> ServedModel:
+    """The numpy path, when it reproduces the pipeline (numpy_path.py): for the first model and each swapped in."""
+    return with_numpy_path(model)
+
+
+async def start_fast_serving(app: FastAPI, state: ServiceState, stack: AsyncExitStack) -> None:
+    """Serve state.model (prepared by `prepare_model`) through the fast pieces; the batcher stops with `stack`."""
+    assert state.schemas is not None
+    settings, engine = state.settings, state.engine
+
+    def process(items: list[Item]) -> list[Any]:
+        # The served model is read once per batch: replacing state.model takes effect from the next batch.
+        return predict_and_log(state.serving(), engine, items)
+
+    # A batch's insert into a local SQLite file is a short write: the batch runs on the event loop (see
+    # MicroBatcher). A server database is a network round trip, which a thread waits for instead.
+    in_thread = engine.dialect.name != "sqlite"
+    batcher = await stack.enter_async_context(
+        MicroBatcher(process, settings.microbatch_max_size, settings.microbatch_wait_ms, in_thread)
+    )
+    existing = len(app.router.routes)
+    app.include_router(build_fast_predict_router(state, state.schemas, batcher))
+    # The hot routes first: every request is matched against the routes in order.
+    # Whatever include_router appended (one entry or one per route, by FastAPI version) moves to the front.
+    added = app.router.routes[existing:]
+    app.router.routes[:] = [*added, *app.router.routes[:existing]]
+    # Everything loaded so far (libraries, the model) lives as long as the process: moving it out of the cyclic
+    # garbage collector's generations spares each collection from scanning it.
+    gc.freeze()
+    stack.callback(gc.unfreeze)
