@@ -110,6 +110,17 @@ def test_unknown_class_is_422_saying_why(classifier: TestClient) -> None:
     detail = response.json()["detail"][0]
     assert detail["loc"] == ["body", "actual"]
     assert "not one of the model's classes [0, 1]" in detail["msg"]
+    assert detail["input"] == "maybe"
+
+
+def test_feedback_422s_take_the_shape_of_predicts(classifier: TestClient) -> None:
+    """One shape for every 422 a client meets: FastAPI's {"detail": [{"type", "loc", "msg", "input"}]}."""
+    refused_label = classifier.post("/feedback", json={"prediction_id": predict(classifier), "actual": "maybe"})
+    refused_record = classifier.post("/predict", json={})
+    assert refused_label.status_code == refused_record.status_code == 422
+    assert set(refused_label.json()) == set(refused_record.json()) == {"detail"}
+    assert {key for key in refused_label.json()["detail"][0] if key != "ctx"} == {"type", "loc", "msg", "input"}
+    assert {key for key in refused_record.json()["detail"][0] if key != "ctx"} == {"type", "loc", "msg", "input"}
 
 
 @pytest.mark.parametrize("actual", ["NaN", "Infinity", '"lots"'])

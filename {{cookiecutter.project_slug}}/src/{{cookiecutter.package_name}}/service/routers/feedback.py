@@ -5,6 +5,7 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Response, status
+from fastapi.exceptions import RequestValidationError
 
 from ...store.repository import PredictionNotFoundError, add_feedback, get_prediction
 from ...store.tables import Feedback
@@ -44,8 +45,9 @@ async def post_feedback(
     try:
         actual = model.coerce_label(feedback.actual)
     except ValueError as exc:
-        detail = [{"loc": ["body", "actual"], "msg": str(exc), "type": "value_error"}]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from exc
+        # FastAPI's own validation shape, as /predict's 422s: the same handler (errors.py) answers both.
+        error = {"type": "value_error", "loc": ("body", "actual"), "msg": str(exc), "input": feedback.actual}
+        raise RequestValidationError([error]) from exc
     try:
         row, created = await anyio.to_thread.run_sync(
             add_feedback,
