@@ -71,6 +71,13 @@ class RetrainParams(Section):
         "many newer rows (the train split counts as older than all feedback), so today's truth can outvote "
         "yesterday's; 0 weighs every row the same",
     )
+    max_source_share: float = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description="The largest share of the feedback trained on, and of the recent slice judged on, that one "
+        "source (an API key's name, or anonymous) may hold; a source over it keeps its newest rows (core.source_caps)",
+    )
 
 
 class MonitorParams(Section):

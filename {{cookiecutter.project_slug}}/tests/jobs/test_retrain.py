@@ -1,5 +1,6 @@
 """Retraining on feedback: hostile rows are quarantined with their reasons, and never reach the next model."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,9 @@ def champion(tmp_path: Path, settings: Settings) -> tuple[Paths, Settings]:
     return paths, logged
 
 
-def log_with_feedback(settings: Settings, records: list[dict[str, Any]], actual: Any) -> None:
+def log_with_feedback(
+    settings: Settings, records: list[dict[str, Any]], actual: Any, source: str | None = None
+) -> None:
     engine = create_db_engine(settings.database_url)
     ids = new_ids(len(records))
     rows = [
@@ -70,7 +73,7 @@ def log_with_feedback(settings: Settings, records: list[dict[str, Any]], actual:
     ]
     insert_predictions(engine, rows)
     for prediction_id in ids:
-        add_feedback(engine, prediction_id, actual)
+        add_feedback(engine, prediction_id, actual, source=source)
     engine.dispose()
 
 
@@ -142,15 +145,16 @@ def test_with_only_hostile_feedback_retrain_stops_before_the_registry(champion: 
 
 
 def test_recency_weights_let_todays_truth_outvote_yesterdays_rows(champion: tuple[Paths, Settings]) -> None:
-    """Concept drift: every feedback label is the other class. Weighed like the old rows, the new truth is outvoted;
-    weighed by age (retrain.half_life), the candidate learns it and the gate promotes it on the recent slice."""
+    """Concept drift: every feedback label is the other class, from two sources. Weighed like the old rows, the new
+    truth is outvoted; weighed by age (retrain.half_life), the candidate learns it and the gate promotes it on the
+    recent slice."""
     paths, settings = champion
     rows = read_frame(paths / TRAIN, load_expectations(paths))
     rows = rows[rows[NUMBER].notna()].head(80)
     records = fresh_records(paths, 80)
     reversed_truth = rows["Target?"].map({"churned": "stayed", "stayed": "churned"}).tolist()
-    for record, actual in zip(records, reversed_truth, strict=True):
-        log_with_feedback(settings, [record], actual)
+    for number, (record, actual) in enumerate(zip(records, reversed_truth, strict=True)):
+        log_with_feedback(settings, [record], actual, source=("app", "web")[number % 2])
     params = make_params(TASK)
     params = params.model_copy(update={"promote": params.promote.model_copy(update={"min_recent": 10})})
 
@@ -179,3 +183,7 @@ def test_recency_weights_let_todays_truth_outvote_yesterdays_rows(champion: tupl
         )
     )
     assert run.data.tags["retrain.half_life"] == "20.0"
+    # {source: [rows, used]}: the recent slice's draw left one source a little ahead, and the cap evened it out.
+    sources = json.loads(run.data.tags["retrain.feedback_sources"])
+    assert set(sources) == {"app", "web"} and sum(rows for rows, _ in sources.values()) == 64
+    assert max(used for _, used in sources.values()) <= 0.5 * sum(used for _, used in sources.values())

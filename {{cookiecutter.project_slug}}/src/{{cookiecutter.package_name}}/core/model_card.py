@@ -161,6 +161,7 @@ def render_card(facts: CardFacts, registration: Registration | None = None, moni
         f"- **Source**: `{facts.source}`",
         "- **Rows**: " + ", ".join(f"{name} {count}" for name, count in facts.rows.items()),
         "- **DVC hashes (md5)**: " + ", ".join(f"{name} `{md5}`" for name, md5 in facts.hashes.items()),
+        *_feedback_lines(registration),
         "",
         "### Data expectations",
         "",
@@ -201,6 +202,20 @@ def render_card(facts: CardFacts, registration: Registration | None = None, moni
         "",
     ]
     return "\n".join(lines)
+
+
+def _feedback_lines(registration: Registration | None) -> list[str]:
+    """Which feedback sources the version was trained on, and how many rows of each (the run's retrain tags)."""
+    if registration is None:
+        return []
+    sources = json.loads(registration.tags.get("retrain.feedback_sources", "{}"))
+    if not sources:
+        return ["- **Feedback trained on**: none (trained by the pipeline on the training split alone)"]
+    share = registration.tags.get("retrain.max_source_share", "?")
+    used = ", ".join(f"{name} {counts[1]} of {counts[0]} rows" for name, counts in sources.items())
+    return [
+        f"- **Feedback trained on**, per source (at most {share} of it from one, `retrain.max_source_share`): {used}"
+    ]
 
 
 def _registration_lines(registration: Registration | None) -> list[str]:

@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from .metrics import HIGHER_IS_BETTER
+from .source_review import SourceFeedback, describe_sources
 
 T = TypeVar("T")
 RELATIVE = re.compile(r"^(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>[smhdw])$")
@@ -190,6 +191,8 @@ class Summary(BaseModel):
     out_of_range_share: float = 0.0
     # What the quality was judged against (see quality_baseline); None in a summary.json written before it existed.
     quality_baseline: Baseline | None = None
+    # Per feedback source: its labelled rows and how often they contradict the served prediction (core.source_review).
+    sources: list[SourceFeedback] = []
 
     @property
     def breached(self) -> bool:
@@ -228,6 +231,8 @@ def render_summary(summary: Summary) -> str:
         f"  range      {summary.n_out_of_range} of {summary.n_current} requests"
         f" ({summary.out_of_range_share * 100:.1f}%) had a value outside the model's expected range"
     )
+    if summary.sources:
+        lines.append(f"  sources    {describe_sources(summary.sources)}")
     lines += [f"  BREACH     {breach.message}" for breach in summary.breaches] or ["  breaches   none"]
     lines.append(f"  report     {summary.reports.get('html', '')}")
     return "\n".join(lines)

@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import ColumnElement, Engine, Select, Text, and_, cast, func, select
 
 from ..core.monitoring import Reservoir, Window
+from ..core.source_caps import ANONYMOUS
 from ..store.tables import Feedback, Prediction
 
 CHUNK = 10_000
@@ -37,7 +38,7 @@ class WindowSample:
     """Decoded rows of the window (all of them, or a seeded sample) and how many the window held."""
 
     current: list[dict[str, Any]]  # features, prediction
-    labeled: list[dict[str, Any]]  # features, prediction, probabilities, actual (latest feedback revision)
+    labeled: list[dict[str, Any]]  # features, prediction, probabilities, actual (latest feedback revision), source
     rows: int
     labeled_rows: int
     sampled: bool
@@ -79,7 +80,8 @@ def latest_feedback() -> Any:
 
 
 def labeled_query(conditions: Sequence[ColumnElement[bool]]) -> AnySelect:
-    """Predictions with their latest actual; JSON read as text so that only sampled rows are ever decoded."""
+    """Predictions with their latest actual and who sent it; JSON read as text so that only sampled rows are ever
+    decoded."""
     latest = latest_feedback()
     return (
         select(
@@ -87,6 +89,7 @@ def labeled_query(conditions: Sequence[ColumnElement[bool]]) -> AnySelect:
             cast(Prediction.prediction, Text),
             cast(Prediction.probabilities, Text),
             cast(Feedback.actual, Text),
+            Feedback.source,
         )
         .join(latest, latest.c.prediction_id == Prediction.id)
         .join(Feedback, and_(Feedback.prediction_id == latest.c.prediction_id, Feedback.revision == latest.c.revision))
@@ -126,8 +129,14 @@ def read_window(engine: Engine, scope: Scope, size: int, seed: int, chunk: int =
     return WindowSample(
         current=[{"features": _decode(f), "prediction": _decode(p)} for f, p in current.items],
         labeled=[
-            {"features": _decode(f), "prediction": _decode(p), "probabilities": _decode(q), "actual": _decode(a)}
-            for f, p, q, a in labeled.items
+            {
+                "features": _decode(f),
+                "prediction": _decode(p),
+                "probabilities": _decode(q),
+                "actual": _decode(a),
+                "source": source or ANONYMOUS,
+            }
+            for f, p, q, a, source in labeled.items
         ],
         rows=current.seen,
         labeled_rows=labeled.seen,
@@ -137,10 +146,16 @@ def read_window(engine: Engine, scope: Scope, size: int, seed: int, chunk: int =
 
 
 def iter_feedback(engine: Engine, model_name: str, chunk: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
-    """Every prediction of the model that has feedback, with its features and latest actual, in chunks."""
+    """Every prediction of the model that has feedback, with its features, latest actual and who sent it, in chunks."""
     query = labeled_query([Prediction.model_name == model_name]).add_columns(Prediction.id, Prediction.created_at)
     for part in stream(engine, query, chunk):
         yield [
-            {"features": _decode(f), "actual": _decode(a), "prediction_id": str(pid), "created_at": created}
-            for f, _p, _q, a, pid, created in part
+            {
+                "features": _decode(f),
+                "actual": _decode(a),
+                "prediction_id": str(pid),
+                "created_at": created,
+                "source": source or ANONYMOUS,
+            }
+            for f, _p, _q, a, source, pid, created in part
         ]

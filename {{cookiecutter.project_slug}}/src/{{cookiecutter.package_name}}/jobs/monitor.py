@@ -25,6 +25,7 @@ from ..core.monitoring import (
     render_summary,
     since_window,
 )
+from ..core.source_review import review_sources
 from ..io import card_store
 from ..io.evidently_workspace import record_run
 from ..io.monitoring_history import append_history
@@ -176,6 +177,12 @@ def run_reports(reference: Reference, sample: WindowSample, window: Window, para
         breaches=[breach for breach in breaches if breach is not None],
         reports=written,
         n_out_of_range=sample.out_of_range_rows,
+        sources=review_sources(
+            sample.labeled,
+            champion.task,
+            champion.test_metrics.get("mae", champion.test_metrics.get("rmse")),
+            monitor_params.min_labeled,
+        ),
         out_of_range_share=round(sample.out_of_range_rows / sample.rows, 6) if sample.rows else 0.0,
     )
     (out_dir / SUMMARY).write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")

@@ -10,6 +10,10 @@ The world changes, and the test split taken at the first ingest does not: a seed
 it as well (core.promotion_gate). Training weighs the newest rows the most (retrain.half_life, core.recency), so
 that today's truth can outvote yesterday's rows; when @champion moves, a service running here reloads it.
 
+No single source decides: each source of feedback (an API key's name, or anonymous) may hold at most
+retrain.max_source_share of the rows trained on, and of the recent slice judged on (core.source_caps); the run
+records each source's rows and how many were used.
+
 Feedback is user input: each row must meet data/expectations.json (core.quarantine) before it may teach the model.
 The rows that do not are written to data/feedback/quarantine.csv with their reasons, counted, and never trained on.
 """
@@ -31,6 +35,7 @@ from ..core.promotion_gate import recent_slice
 from ..core.quarantine import row_problems
 from ..core.recency import recency_weights
 from ..core.schema import Expectations
+from ..core.source_caps import ANONYMOUS, SOURCE, SourceUse, cap_sources, describe_uses
 from ..io.datasets import read_frame, write_frame
 from ..io.lineage import file_md5
 from ..io.prediction_log import iter_feedback
@@ -57,6 +62,8 @@ class Retrained:
     recent: int  # newest rows kept aside for the gate, never trained on
     version: str
     decision: Decision
+    trained_sources: tuple[SourceUse, ...] = ()  # per source: its rows for training, and how many the cap let in
+    judged_sources: tuple[SourceUse, ...] = ()  # the same for the recent slice the gate judged on
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,8 @@ def quarantine_frame(refused: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def export_feedback(rows: list[dict[str, Any]], expectations: Expectations) -> pd.DataFrame:
-    """Feedback rows as a frame of the training data's columns and types, plus their ids and times, oldest first."""
+    """Feedback rows as a frame of the training data's columns and types, plus their ids, times and sources, oldest
+    first."""
     target = expectations.target.name
     features = coerce_features(
         pd.DataFrame([row["features"] for row in rows]).reindex(columns=list(expectations.kinds)), expectations.kinds
@@ -127,7 +135,11 @@ def export_feedback(rows: list[dict[str, Any]], expectations: Expectations) -> p
     frame = pd.concat(
         [
             pd.DataFrame(
-                {"prediction_id": [r["prediction_id"] for r in rows], "created_at": [r["created_at"] for r in rows]}
+                {
+                    "prediction_id": [r["prediction_id"] for r in rows],
+                    "created_at": [r["created_at"] for r in rows],
+                    SOURCE: [r.get(SOURCE) or ANONYMOUS for r in rows],
+                }
             ),
             features,
             pd.Series([r["actual"] for r in rows], name=target),
@@ -200,6 +212,12 @@ def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | All
     feedback = export_feedback(kept, expectations)
     write_frame(feedback, paths / FEEDBACK)
     learn_from, recent = recent_slice(feedback, params.promote.recent_share, params.promote.seed)
+    # Capped apart: a cap over all the feedback would let one source fill the newest rows, where the slice is drawn.
+    learn_from, trained_sources = cap_sources(learn_from, params.retrain.max_source_share)
+    recent, judged_sources = cap_sources(recent, params.retrain.max_source_share)
+    share = f"retrain.max_source_share {params.retrain.max_source_share:g}"
+    say("retrain", f"feedback per source for training ({share}): {describe_uses(trained_sources)}")
+    say("retrain", f"feedback per source in the recent slice ({share}): {describe_uses(judged_sources)}")
     write_frame(recent, paths / RECENT)
     train_split, test_split = read_frame(paths / TRAIN, expectations), read_frame(paths / TEST, expectations)
     combined = with_feedback(train_split, test_split, learn_from, expectations.target.name)
@@ -211,20 +229,25 @@ def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | All
         f"{len(feedback)} feedback rows exported to {FEEDBACK}; {len(recent)} of the newest kept aside for the gate "
         f"({RECENT}); {added} new training rows after deduplication",
     )
-    with tempfile.TemporaryDirectory(prefix=".retrain-", dir=paths.root) as folder:
-        stage = staged(paths.root, Path(folder), paths / TRAIN_WITH_FEEDBACK)
-        # Oldest first (the train split, then feedback by time): the newest rows weigh the most (core.recency).
-        run = train(params, settings, stage, recency_weights(len(combined), params.retrain.half_life))
-        evaluate(params, settings, stage)
     tags = {
         "lineage.data.feedback": file_md5(paths / FEEDBACK),
         "retrain.feedback_rows_added": str(added),
         "retrain.feedback_rows_quarantined": str(len(refused)),
         "retrain.feedback_rows_recent": str(len(recent)),
         "retrain.half_life": str(params.retrain.half_life),
+        "retrain.max_source_share": str(params.retrain.max_source_share),
+        # {source: [rows, used]}: what the version learned from whom, and what it was judged on (the model card).
+        "retrain.feedback_sources": json.dumps({use.source: [use.rows, use.used] for use in trained_sources}),
+        "retrain.recent_sources": json.dumps({use.source: [use.rows, use.used] for use in judged_sources}),
     }
-    for key, value in tags.items():
-        MlflowClient().set_tag(run["run_id"], key, value)
+    with tempfile.TemporaryDirectory(prefix=".retrain-", dir=paths.root) as folder:
+        stage = staged(paths.root, Path(folder), paths / TRAIN_WITH_FEEDBACK)
+        # Oldest first (the train split, then feedback by time): the newest rows weigh the most (core.recency).
+        run = train(params, settings, stage, recency_weights(len(combined), params.retrain.half_life))
+        # Before evaluate, which writes the model card from the run's tags.
+        for key, value in tags.items():
+            MlflowClient().set_tag(run["run_id"], key, value)
+        evaluate(params, settings, stage)
     judged_on = recent[list(combined.columns)].astype(combined.dtypes.to_dict())
     decision = promote(params, settings, paths, judged_on)
     return Retrained(
@@ -234,6 +257,8 @@ def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | All
         recent=len(recent),
         version=run["version"],
         decision=decision,
+        trained_sources=tuple(trained_sources),
+        judged_sources=tuple(judged_sources),
     )
 
 

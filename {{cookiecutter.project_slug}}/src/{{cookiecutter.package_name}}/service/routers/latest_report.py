@@ -4,6 +4,7 @@ The reports and the history are files, so the service never imports Evidently (s
 `monitor` runs as a batch job (cron, CI schedule) and the service only shows what it wrote.
 """
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import FileResponse, HTMLResponse
 
 from ...core.monitoring import HistoryEntry
+from ...core.source_review import SourceFeedback, sources_section
 from ...core.trend_plot import trend_section
 from ...io.monitoring_history import read_history
 from ...io.monitoring_reports import LATEST, QUALITY, REPORT, SUMMARY
@@ -35,9 +37,19 @@ NO_REPORT = (
 )
 
 
+def latest_sources(directory: Path) -> list[SourceFeedback]:
+    """The feedback sources of the latest run's summary.json (none in one written before sources were reviewed)."""
+    try:
+        summary = json.loads((directory / LATEST / SUMMARY).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return []
+    return [SourceFeedback.model_validate(found) for found in summary.get("sources", [])]
+
+
 @router.get("", response_class=HTMLResponse, responses=NOT_YET)
 def drift_report(settings: SettingsDep) -> HTMLResponse:
-    """The Evidently report of the latest run (data drift, data summary, prediction drift) under the trend of all runs.
+    """The Evidently report of the latest run (data drift, data summary, prediction drift) under the trend of all runs
+    and the latest run's feedback sources (a flagged one in red).
 
     A plain `def`: FastAPI runs it in its thread pool, so reading the report (megabytes) never blocks the event loop.
     """
@@ -46,7 +58,9 @@ def drift_report(settings: SettingsDep) -> HTMLResponse:
         report = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NO_REPORT) from None
-    trend = trend_section(read_history(settings.monitoring_dir))
+    trend = trend_section(read_history(settings.monitoring_dir)) + sources_section(
+        latest_sources(settings.monitoring_dir)
+    )
     # Inside <body>, before Evidently's own root element: the report's scripts find theirs by id and are untouched.
     head, tag, rest = report.partition("<body>")
     page = f"{head}{tag}{trend}{rest}" if tag else trend + report
