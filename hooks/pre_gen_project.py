@@ -26,7 +26,7 @@ UNSUPPORTED = (
 # (run by `make lock`); tests/test_hooks.py fails when the lock has changed since.
 # BEGIN locked imports: written by scripts/locked_imports.py (make lock); do not edit by hand.
 # fmt: off
-LOCKED_PINS_SHA256 = "1fad8358f4a2fd08bef147795ca66e46cb00ec98e72d8023602238b88eee773c"
+LOCKED_PINS_SHA256 = "d4ec50b90f84ad57b66e857f0bda60e5a0b84be4e4bb045ef0683bacc782e7c9"
 LOCKED_IMPORTS = {
     "PIL", "_cffi_backend", "_distutils_hack", "_hypothesis_ftz_detector", "_hypothesis_globals",
     "_hypothesis_pytestplugin", "_plotly_future_", "_plotly_utils", "_pytest", "_yaml", "adodbapi", "aiobotocore",
@@ -47,16 +47,16 @@ LOCKED_IMPORTS = {
     "mypy_extensions", "mypyc", "narwhals", "networkx", "nltk", "nodeenv", "numpy", "omegaconf", "opentelemetry",
     "orjson", "packaging", "pandas", "pathspec", "patsy", "pil", "platformdirs", "plotly", "pluggy", "polyfactory",
     "pre_commit", "prettytable", "prometheus_client", "prometheus_fastapi_instrumentator", "prompt_toolkit",
-    "propcache", "psutil", "psycopg", "psycopg_binary", "public", "py", "pyarrow", "pyasn1", "pyasn1_modules",
+    "propcache", "psutil", "psycopg", "psycopg_binary", "public", "py", "py4j", "pyarrow", "pyasn1", "pyasn1_modules",
     "pycparser", "pydantic", "pydantic_core", "pydantic_settings", "pydevd_plugins", "pydot", "pygit2", "pygments",
-    "pygtrie", "pylab", "pyparsing", "pyrate_limiter", "pytest", "python_discovery", "pythoncom", "pythonwin", "regex",
-    "requests", "rich", "rich_click", "ruamel", "ruff", "s3fs", "s3transfer", "schemathesis", "scipy", "scmrepo",
-    "semver", "setuptools", "shellingham", "shortuuid", "shtab", "six", "sklearn", "skops", "smmap", "sniffio",
-    "sortedcontainers", "sqlalchemy", "sqlparse", "sqltrie", "starlette", "statsmodels", "tabulate", "tenacity",
-    "threadpoolctl", "tomlkit", "tqdm", "typer", "typing_extensions", "typing_inspect", "typing_inspection", "tzdata",
-    "tzlocal", "ujson", "urllib3", "uuid6", "uvicorn", "uvloop", "validate", "vine", "virtualenv", "voluptuous",
-    "waitress", "watchdog", "watchfiles", "wcwidth", "websockets", "werkzeug", "win32", "win32com", "win32comext",
-    "wrapt", "yaml", "yarl", "zc", "zipp",
+    "pygtrie", "pylab", "pyparsing", "pyrate_limiter", "pyspark", "pytest", "python_discovery", "pythoncom",
+    "pythonwin", "regex", "requests", "rich", "rich_click", "ruamel", "ruff", "s3fs", "s3transfer", "schemathesis",
+    "scipy", "scmrepo", "semver", "setuptools", "shellingham", "shortuuid", "shtab", "six", "sklearn", "skops",
+    "smmap", "sniffio", "sortedcontainers", "sqlalchemy", "sqlparse", "sqltrie", "starlette", "statsmodels",
+    "tabulate", "tenacity", "threadpoolctl", "tomlkit", "tqdm", "typer", "typing_extensions", "typing_inspect",
+    "typing_inspection", "tzdata", "tzlocal", "ujson", "urllib3", "uuid6", "uvicorn", "uvloop", "validate", "vine",
+    "virtualenv", "voluptuous", "waitress", "watchdog", "watchfiles", "wcwidth", "websockets", "werkzeug", "win32",
+    "win32com", "win32comext", "wrapt", "yaml", "yarl", "zc", "zipp",
 }
 # fmt: on
 # END locked imports

@@ -35,6 +35,9 @@ PLATFORMS: dict[str, tuple[list[str], str]] = {
 }
 # `make install` bootstraps uv with pip when none is on the PATH, so the room needs its wheel too.
 INSTALLER = "uv"
+# The optional `spark` group (pyproject.toml) and what only it needs: `make install` leaves them out, so the wheelhouse
+# does too (pyspark alone is a 400 MB source package); `make install-spark` offline needs them added by hand.
+SPARK_ONLY = {"pyspark", "py4j"}
 CLAUSE = re.compile(r"^\s*(\w+)\s*(==|!=|<=|>=|<|>)\s*'([^']*)'\s*$")
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
@@ -100,10 +103,13 @@ def marker_holds(marker: str, environment: dict[str, str]) -> bool:
 
 
 def locked_requirements(lock: Path, target: Target) -> list[str]:
-    """The lock's pins that apply to the target (the universal lock also holds other platforms' and Pythons')."""
+    """The lock's pins that apply to the target (the universal lock also holds other platforms' and Pythons'),
+    less those only `make install-spark` installs."""
     pins = []
     for line in lock.read_text(encoding="utf-8").splitlines():
         requirement, _, marker = line.split("#", 1)[0].partition(";")
+        if requirement.split("==")[0].strip() in SPARK_ONLY:
+            continue
         if requirement.strip() and (not marker.strip() or marker_holds(marker, target.environment())):
             pins.append(requirement.strip())
     return pins

@@ -1,6 +1,7 @@
 """The `{{ cookiecutter.package_name }}` command: one sub-command per lifecycle step, each a thin call into a job module."""
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -138,17 +139,26 @@ def monitor(
     raise typer.Exit(job.main(last=last, since=since, fail=fail, retrain_on_breach=retrain_on_breach))
 
 
+class ScoreEngine(StrEnum):
+    pandas = "pandas"
+    spark = "spark"
+
+
 @app.command()
 def score(
     input_location: Annotated[str, typer.Argument(metavar="INPUT", help="A .csv or .parquet file, or a folder")],
     output: Annotated[Path, typer.Argument(metavar="OUTPUT", help="The Parquet dataset (a folder) to write")],
     model_uri: str | None = typer.Option(None, "--model-uri", help="Default: MODEL_URI (the champion)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier OUTPUT and what is beside it"),
+    engine: Annotated[
+        ScoreEngine, typer.Option("--engine", help="pandas here, or spark (`make install-spark`)")
+    ] = ScoreEngine.pandas,
+    master: str | None = typer.Option(None, "--master", help="Spark's master URL (default local[*]; docs/batch.md)"),
 ) -> None:
     """Score a batch: predictions with lineage per row in OUTPUT, rejected rows in OUTPUT-rejected (docs/batch.md)."""
     from .jobs import score as job
 
-    raise typer.Exit(job.main(input_location, output, model_uri, overwrite))
+    raise typer.Exit(job.main(input_location, output, model_uri, overwrite, engine.value, master))
 
 
 @app.command()

@@ -15,6 +15,8 @@ from {{ cookiecutter.package_name }}.core.doctor_checks import (
     format_text,
     git_identity_check,
     installed_check,
+    java_check,
+    java_version,
     monitoring_check,
     pipeline_check,
     port_check,
@@ -64,6 +66,27 @@ def test_a_port_held_by_another_program_is_broken_and_says_how_to_get_past_it() 
     )
     unknown = port_check("API_PORT", 8000, PortHolder(False, "another program"), "make serve API_PORT=8010")
     assert unknown.next == "use another port: make serve API_PORT=8010"
+
+
+def test_java_is_read_from_java_version_and_only_breaks_doctor_when_pyspark_cannot_start() -> None:
+    assert java_version('openjdk version "17.0.15" 2025-04-15\nOpenJDK Runtime Environment') == 17
+    assert java_version('java version "1.8.0_292"') == 8
+    assert java_version('openjdk version "21" 2023-09-19') == 21
+    assert java_version("bash: java: command not found") is None
+    assert java_check(17, has_pyspark=True).status == "ok"
+    assert java_check(21, has_pyspark=False) == Check("java", "ok", "Java 21, which score --engine spark runs on")
+    # Without pyspark nothing needs Java: the line says what the Spark engine would need, and fails nothing.
+    for found in (None, 8):
+        assert java_check(found, has_pyspark=False).status == "ok"
+        assert "only score --engine spark needs Java 17 or newer" in java_check(found, has_pyspark=False).detail
+    old = java_check(11, has_pyspark=True)
+    assert (old.status, old.detail) == (
+        "broken",
+        "Java 11, but score --engine spark (pyspark is installed) needs Java 17 or newer",
+    )
+    assert old.next is not None and "JAVA_HOME" in old.next
+    assert java_check(None, has_pyspark=True).detail.startswith("no Java, but")
+    assert all(LINE.match(format_line(java_check(v, p))) for v in (None, 11, 17) for p in (True, False))
 
 
 def test_install_and_pipeline_steps_not_taken_are_todo() -> None:

@@ -1,6 +1,7 @@
 """Batch scoring on a real champion: lineage on every row, rejected rows beside the output, and the stops."""
 
 import re
+import sys
 from pathlib import Path
 
 import mlflow
@@ -181,3 +182,17 @@ def test_an_existing_output_is_kept_unless_overwrite_is_asked(champion: Settings
         run(champion, make_params(TASK), str(tmp_path / "batch.csv"), tmp_path / "scored")
     summary, _ = run(champion, make_params(TASK), str(tmp_path / "batch.csv"), tmp_path / "scored", overwrite=True)
     assert len(pd.read_parquet(tmp_path / "scored")) == summary.scored == 60
+
+
+def test_the_spark_engine_without_pyspark_says_how_to_install_it_and_master_needs_spark(
+    champion: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch().to_csv(tmp_path / "batch.csv", index=False)
+    # As on a project installed with `make install` (pyspark is the optional `spark` group): importing it fails.
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    with pytest.raises(UserError, match=re.escape("run `make install-spark`")) as raised:
+        run(champion, make_params(TASK), str(tmp_path / "batch.csv"), tmp_path / "scored", engine="spark")
+    assert "\n" not in str(raised.value)
+    with pytest.raises(UserError, match="--master is for --engine spark"):
+        run(champion, make_params(TASK), str(tmp_path / "batch.csv"), tmp_path / "scored", master="local[2]")
+    assert written(tmp_path / "scored") == []

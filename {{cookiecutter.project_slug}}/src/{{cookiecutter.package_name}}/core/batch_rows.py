@@ -18,6 +18,13 @@ from .features import Kind, not_numbers
 NOT_A_NUMBER = "not a number"
 NOT_FINITE = "too large for a number (infinite)"
 MISSING_COLUMN = "column missing from the file"
+CANNOT_SCORE = "the model cannot score it"
+
+
+def cause_of(reason: str) -> str:
+    """The cause a rejection is counted under: its reason, or the model's refusal when the reason is a sentence of
+    its own (`unscorable.py` names the value at fault, so that no two such reasons are alike)."""
+    return reason if reason in (NOT_A_NUMBER, NOT_FINITE, MISSING_COLUMN) else CANNOT_SCORE
 
 
 def missing_features(file: str, columns: Sequence[str], kinds: Mapping[str, Kind]) -> list[str]:

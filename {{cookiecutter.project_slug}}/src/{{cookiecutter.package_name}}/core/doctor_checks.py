@@ -11,6 +11,9 @@ SYMBOLS: dict[Status, str] = {"ok": "✓", "todo": "·", "broken": "✗"}
 # Below this, a retrain or a DVC checkout can fill the disk halfway through and leave a half-written cache.
 MIN_FREE_BYTES = 1024**3
 REQUIRES_PYTHON = re.compile(r">=\s*(\d+)\.(\d+)")
+# Spark 4, which the lock's pyspark is, runs on Java 17 or newer.
+MIN_JAVA = 17
+JAVA_VERSION = re.compile(r'version "(\d+)(?:\.(\d+))?')
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,34 @@ def port_check(variable: str, port: int, holder: PortHolder | None, elsewhere: s
         "broken",
         f"{port} is held by {holder.description}",
         f"{stop}use another port: {elsewhere}",
+    )
+
+
+def java_version(version_text: str) -> int | None:
+    """The major version in `java -version`'s output: 17 for `openjdk version "17.0.15"`, 8 for `"1.8.0_292"`."""
+    match = JAVA_VERSION.search(version_text)
+    if match is None:
+        return None
+    major = int(match[1])
+    return int(match[2]) if major == 1 and match[2] else major
+
+
+def java_check(major: int | None, has_pyspark: bool) -> Check:
+    """Java for the Spark engine: broken only when pyspark is installed and cannot start; otherwise informative.
+
+    major: what `java -version` says (None: no java on the PATH or in JAVA_HOME).
+    """
+    found = "no Java" if major is None else f"Java {major}"
+    if major is not None and major >= MIN_JAVA:
+        return Check("java", "ok", f"{found}, which score --engine spark runs on")
+    if not has_pyspark:
+        return Check("java", "ok", f"{found}; only score --engine spark needs Java {MIN_JAVA} or newer (docs/batch.md)")
+    return Check(
+        "java",
+        "broken",
+        f"{found}, but score --engine spark (pyspark is installed) needs Java {MIN_JAVA} or newer",
+        f"install Java {MIN_JAVA}+ (apt-get install openjdk-{MIN_JAVA}-jre-headless, brew install openjdk@{MIN_JAVA}) "
+        "or point JAVA_HOME at one",
     )
 
 

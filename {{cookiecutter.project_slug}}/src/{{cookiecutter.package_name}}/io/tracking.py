@@ -31,7 +31,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from importlib.metadata import version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import mlflow
 import mlflow.sklearn
@@ -113,7 +113,9 @@ def log_training(
     with warnings.catch_warnings():
         # Integer labels are a fine output type; the hint is about integer inputs, which we never have (float64).
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
-        signature = infer_signature(features, pd.Series(model.predict(features), name="prediction"))
+        # cast: once pyspark is installed (make install-spark), MLflow's annotation of model_output omits a Series.
+        predictions = cast(Any, pd.Series(model.predict(features), name="prediction"))
+        signature = infer_signature(features, predictions)
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params(params)
         mlflow.set_tags(tags)

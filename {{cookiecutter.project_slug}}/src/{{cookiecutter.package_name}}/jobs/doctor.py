@@ -30,6 +30,8 @@ from ..core.doctor_checks import (
     format_text,
     git_identity_check,
     installed_check,
+    java_check,
+    java_version,
     monitoring_check,
     pipeline_check,
     port_check,
@@ -89,6 +91,20 @@ def probe_installed(root: Path) -> Check:
         return installed_check(True, None, None, str(root))
     version, location = [*found.stdout.splitlines(), "", ""][:2]
     return installed_check(True, version, str(Path(location).resolve()), str(root.resolve()))
+
+
+def probe_java(root: Path) -> Check:
+    """`java -version` of the Java pyspark would start (JAVA_HOME's, else the PATH's), and whether pyspark is here."""
+    import importlib.util
+
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    has_pyspark = importlib.util.find_spec("pyspark") is not None
+    if java is None or not Path(java).exists():
+        return java_check(None, has_pyspark)
+    # Java prints its version on stderr.
+    found = run([java, "-version"], root, 30.0)
+    return java_check(java_version(found.stderr + found.stdout), has_pyspark)
 
 
 def probe_pipeline(root: Path) -> Check:
@@ -216,7 +232,7 @@ def run_checks(root: Path, settings: Callable[[], Settings] = get_settings) -> l
     """Every check, in the order a learner meets them; `settings` is called by the probes that need it."""
     ports = configured_ports(root)
     api_port = next(port for variable, port, _ in ports if variable == "API_PORT")
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    with ThreadPoolExecutor(max_workers=7) as pool:
         slow = {
             "installed": pool.submit(_guarded, "installed", lambda: probe_installed(root), lambda c: c),
             "pipeline": pool.submit(_guarded, "pipeline", lambda: probe_pipeline(root), lambda c: c),
@@ -224,6 +240,7 @@ def run_checks(root: Path, settings: Callable[[], Settings] = get_settings) -> l
             "service": pool.submit(probe_service, api_port),
             "log": pool.submit(_guarded, "predictions", lambda: probe_prediction_log(settings()), _log_failed),
             "monitoring": pool.submit(_guarded, "monitoring", lambda: probe_monitoring(settings()), lambda c: c),
+            "java": pool.submit(_guarded, "java", lambda: probe_java(root), lambda c: c),
         }
         checks = [
             _guarded("python", lambda: probe_python(root), lambda c: c),
@@ -245,6 +262,7 @@ def run_checks(root: Path, settings: Callable[[], Settings] = get_settings) -> l
             predictions,
             feedback,
             slow["monitoring"].result(),
+            slow["java"].result(),
         ]
     return checks
 

@@ -14,14 +14,14 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs
 
-from ..core.batch_rows import MISSING_COLUMN, RejectTally, missing_features, unreadable_numbers
+from ..core.batch_rows import CANNOT_SCORE, MISSING_COLUMN, RejectTally, missing_features, unreadable_numbers
 from ..core.features import Kind, coerce_features
 from ..core.model_inputs import kinds_of, types_of
 from ..io.batch_files import DatasetWriter, Source, columns_of, list_sources, publish, read_chunks, row_count
@@ -44,7 +44,6 @@ LINEAGE = (
     "source_file",
     "source_row",
 )
-CANNOT_SCORE = "the model cannot score it"
 REJECT_SCHEMA = pa.schema(
     [
         ("source_file", pa.string()),
@@ -69,6 +68,15 @@ class Outputs:
     @property
     def summary(self) -> Path:
         return self.scored.with_name(f"{self.scored.name}-summary.json")
+
+    def targets(self) -> dict[str, Path]:
+        """Each name written under the staging folder -> where it goes once the batch is done."""
+        return {"scored": self.scored, "rejected": self.rejected, "summary.json": self.summary}
+
+    def staging(self) -> Path:
+        """The folder a batch is written to before it is moved into place, beside OUTPUT (same file system)."""
+        self.scored.parent.mkdir(parents=True, exist_ok=True)
+        return self.scored.with_name(f".{self.scored.name}.partial")
 
 
 @dataclass(frozen=True)
@@ -119,45 +127,60 @@ def as_numbers(table: pa.Table, kinds: dict[str, Kind]) -> pa.Table:
     return table
 
 
-class BatchScorer:
-    """Scores chunks with one model and writes the scored and the rejected rows; counts what it did."""
+class TableSink(Protocol):
+    """Where a scorer's tables go: a Parquet dataset being written (DatasetWriter), or Spark's task output."""
 
-    def __init__(self, model: ServedModel, staging: Path) -> None:
+    def write(self, table: pa.Table) -> None: ...
+
+
+class BatchScorer:
+    """Scores chunks with one model, hands the scored and the rejected rows to their sinks, counts what it did.
+
+    The pandas engine runs it over each file's chunks; the Spark engine runs it in each task (jobs/score_spark.py),
+    so both apply the one rule of which rows are rejected and why.
+    """
+
+    def __init__(self, model: ServedModel, scored: TableSink, rejected: TableSink) -> None:
         self.model = model
         self.kinds = model_kinds(model)
-        self.scored = DatasetWriter(staging / "scored")
-        self.rejected = DatasetWriter(staging / "rejected")
+        self.scored = scored
+        self.rejected = rejected
         self.tally = RejectTally()
         first = model.classes[0] if model.classes else 0.0
         self.prediction_type = pa.float64() if model.task == "regression" else pa.array([first]).type
 
-    def score_file(self, source: Source, progress: Any) -> None:
-        columns = columns_of(source)
-        missing = missing_features(source.name, columns, self.kinds)
+    def check_columns(self, file: str, columns: list[str]) -> list[str]:
+        """The features the file lacks; ValueError with a sentence when it has none, or has an output's column."""
+        missing = missing_features(file, columns, self.kinds)
         clash = sorted(set(columns) & ({"prediction", *LINEAGE} | {f"probability_{c}" for c in self.model.classes}))
         if clash:
-            raise ValueError(f"{source.name} already has columns named like the output's: {', '.join(clash)}")
+            raise ValueError(f"{file} already has columns named like the output's: {', '.join(clash)}")
+        return missing
+
+    def score_file(self, source: Source, progress: Any) -> None:
+        missing = self.check_columns(source.name, columns_of(source))
         offset = 0
         for table in read_chunks(source):
-            self.score_chunk(source, as_numbers(table, self.kinds), offset, missing)
+            rows = np.arange(offset, offset + table.num_rows, dtype="int64")
+            self.score_chunk(source.name, as_numbers(table, self.kinds), rows, missing)
             offset += table.num_rows
             progress.update(table.num_rows)
-        self.scored.next_part()
 
-    def score_chunk(self, source: Source, table: pa.Table, offset: int, missing: list[str]) -> None:
+    def score_chunk(self, file: str, table: pa.Table, source_rows: np.ndarray, missing: list[str]) -> None:
+        """Score one chunk of `file`; source_rows[i] is the row number in the file of the table's row i."""
         rows = table.num_rows
         self.tally.rows += rows
         if missing:  # every row lacks the column: all of them are rejected, once for each missing column
             positions = np.repeat(np.arange(rows), len(missing))
-            self.reject(source, offset, positions, missing * rows, [None] * len(positions), MISSING_COLUMN)
+            self.reject(file, source_rows, positions, missing * rows, [None] * len(positions), MISSING_COLUMN)
             self.tally.rejected += rows
             return
         frame = table.select(list(self.kinds)).to_pandas()
         text = unreadable_numbers(frame, self.kinds)
         for reason, found in text.groupby("reason"):
             self.reject(
-                source,
-                offset,
+                file,
+                source_rows,
                 found["position"].to_numpy(),
                 found["column"].tolist(),
                 found["value"].tolist(),
@@ -170,8 +193,8 @@ class BatchScorer:
         )
         refused = [scored.refused[i] for i in sorted(scored.refused)]
         self.reject(
-            source,
-            offset,
+            file,
+            source_rows,
             candidates[sorted(scored.refused)],
             [refusal.feature or "(several)" for refusal in refused],
             [None if refusal.value is None else str(refusal.value) for refusal in refused],
@@ -180,12 +203,12 @@ class BatchScorer:
         )
         self.tally.rejected += text["position"].nunique() + len(refused)
         if scored.outputs is not None and len(scored.rows):
-            self.write_scored(source, table, features, candidates[scored.rows], scored.rows, scored.outputs, offset)
+            self.write_scored(file, table, features, candidates[scored.rows], scored.rows, scored.outputs, source_rows)
 
     def reject(
         self,
-        source: Source,
-        offset: int,
+        file: str,
+        source_rows: np.ndarray,
         positions: np.ndarray,
         columns: list[str],
         values: list[str | None],
@@ -198,8 +221,8 @@ class BatchScorer:
         self.tally.causes.update((column, cause) for column in columns)
         table = pa.table(
             {
-                "source_file": pa.repeat(source.name, len(positions)),
-                "source_row": pa.array(positions.astype("int64") + offset),
+                "source_file": pa.repeat(file, len(positions)),
+                "source_row": pa.array(source_rows[positions], pa.int64()),
                 "column": pa.array(columns, pa.string()),
                 "value": pa.array(values, pa.string()),
                 "reason": pa.array(reasons or [cause] * len(positions), pa.string()),
@@ -210,13 +233,13 @@ class BatchScorer:
 
     def write_scored(
         self,
-        source: Source,
+        file: str,
         table: pa.Table,
         features: Any,
         positions: np.ndarray,
         feature_rows: np.ndarray,
         outputs: Any,
-        offset: int,
+        source_rows: np.ndarray,
     ) -> None:
         """The scored rows: every input column (features as the model took them), the outputs, the lineage."""
         count = len(positions)
@@ -243,9 +266,57 @@ class BatchScorer:
         for name, value in constants.items():
             columns[name] = pa.repeat(pa.scalar(value, pa.string()), count)
         columns["scored_at"] = pa.repeat(pa.scalar(datetime.now(UTC), pa.timestamp("us", tz="UTC")), count)
-        columns["source_file"] = pa.repeat(source.name, count)
-        columns["source_row"] = pa.array(positions.astype("int64") + offset)
+        columns["source_file"] = pa.repeat(file, count)
+        columns["source_row"] = pa.array(source_rows[positions], pa.int64())
         self.scored.write(pa.table(columns))
+
+
+def batch_sources(
+    input_location: str, outputs: Outputs, overwrite: bool, filesystem: pyarrow.fs.FileSystem | None = None
+) -> list[Source]:
+    """The files to score, once OUTPUT is known free (or may be replaced); UserError in one sentence otherwise."""
+    existing = [str(path) for path in outputs.targets().values() if path.exists()]
+    if existing and not overwrite:
+        raise UserError(f"{existing[0]} exists: pass --overwrite to replace it, or choose another OUTPUT")
+    try:
+        return list_sources(input_location, filesystem)
+    except (FileNotFoundError, ValueError) as error:
+        raise UserError(f"{error}: INPUT must be a .csv or .parquet file or a folder of them") from None
+
+
+def finish(
+    staging: Path,
+    outputs: Outputs,
+    tally: RejectTally,
+    scored: int,
+    model: ServedModel,
+    params: Params,
+    batch: tuple[str, str, float],
+    overwrite: bool,
+) -> Summary:
+    """Stop past score.max_rejected_share, else write the summary and move the batch into place (both engines).
+
+    batch: the input, the engine and the seconds it took.
+    """
+    stop = tally.too_many(params.score.max_rejected_share)
+    if stop is not None:
+        raise UserError(stop)
+    input_location, engine, seconds = batch
+    summary = Summary(
+        input=input_location,
+        output=str(outputs.scored),
+        rows_in=tally.rows,
+        scored=scored,
+        rejected=tally.rejected,
+        model_name=model.name,
+        model_version=model.version,
+        engine=engine,
+        seconds=round(seconds, 3),
+        rows_per_second=round(tally.rows / seconds, 1) if seconds else 0.0,
+    )
+    (staging / "summary.json").write_text(json.dumps(asdict(summary), indent=2) + "\n", encoding="utf-8")
+    publish(staging, outputs.targets(), overwrite)
+    return summary
 
 
 def score(
@@ -260,19 +331,12 @@ def score(
     from tqdm import tqdm
 
     outputs = Outputs(output)
-    targets = {"scored": outputs.scored, "rejected": outputs.rejected, "summary.json": outputs.summary}
-    existing = [str(path) for path in targets.values() if path.exists()]
-    if existing and not overwrite:
-        raise UserError(f"{existing[0]} exists: pass --overwrite to replace it, or choose another OUTPUT")
-    try:
-        sources = list_sources(input_location, filesystem)
-    except (FileNotFoundError, ValueError) as error:
-        raise UserError(f"{error}: INPUT must be a .csv or .parquet file or a folder of them") from None
+    sources = batch_sources(input_location, outputs, overwrite, filesystem)
     counts = [row_count(source) for source in sources]
     total = None if None in counts else sum(c for c in counts if c is not None)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = output.with_name(f".{output.name}.partial")
-    scorer = BatchScorer(model, staging)
+    staging = outputs.staging()
+    scored, rejected = DatasetWriter(staging / "scored"), DatasetWriter(staging / "rejected")
+    scorer = BatchScorer(model, scored, rejected)
     started = time.perf_counter()
     try:
         with tqdm(total=total, unit=" rows", unit_scale=True, desc=STEP, file=sys.stderr, disable=None) as progress:
@@ -281,32 +345,16 @@ def score(
                     scorer.score_file(source, progress)
                 except ValueError as error:
                     raise UserError(str(error)) from None
-        scorer.scored.close(empty_schema=None)
-        scorer.rejected.close(empty_schema=REJECT_SCHEMA)
-        stop = scorer.tally.too_many(params.score.max_rejected_share)
-        if stop is not None:
-            raise UserError(stop)
-        seconds = time.perf_counter() - started
-        summary = Summary(
-            input=input_location,
-            output=str(output),
-            rows_in=scorer.tally.rows,
-            scored=scorer.scored.rows,
-            rejected=scorer.tally.rejected,
-            model_name=model.name,
-            model_version=model.version,
-            engine="pandas",
-            seconds=round(seconds, 3),
-            rows_per_second=round(scorer.tally.rows / seconds, 1) if seconds else 0.0,
-        )
-        (staging / "summary.json").write_text(json.dumps(asdict(summary), indent=2) + "\n", encoding="utf-8")
-        publish(staging, targets, overwrite)
+                scored.next_part()  # one part file per input file: the next may have other columns
+        scored.close(empty_schema=None)
+        rejected.close(empty_schema=REJECT_SCHEMA)
+        batch = (input_location, "pandas", time.perf_counter() - started)
+        return finish(staging, outputs, scorer.tally, scored.rows, model, params, batch, overwrite)
     finally:
         # Too many rejections, a bad file or an interruption: nothing half-written is left behind.
-        scorer.scored.next_part()
-        scorer.rejected.next_part()
+        scored.next_part()
+        rejected.next_part()
         shutil.rmtree(staging, ignore_errors=True)
-    return summary
 
 
 def run(
@@ -316,10 +364,19 @@ def run(
     output: Path,
     model_uri: str | None = None,
     overwrite: bool = False,
+    engine: str = "pandas",
+    master: str | None = None,
 ) -> tuple[Summary, str]:
     """Load the model, score the batch and log it as a run of `<name>-scoring`; the summary and the run's id."""
     from ..io.scoring_runs import log_batch
 
+    if engine == "spark":
+        from . import score_spark
+
+        if not score_spark.pyspark_installed():
+            raise UserError(score_spark.INSTALL)
+    elif master is not None:
+        raise UserError("--master is for --engine spark: the pandas engine runs in this process")
     uri = model_uri or settings.model_uri
     try:
         model = fetch_served_model(settings.mlflow_tracking_uri, uri)
@@ -328,15 +385,29 @@ def run(
             f"cannot load {uri} ({type(error).__name__}: {error}); train and promote a model first "
             "(`make pipeline`), or pass --model-uri"
         ) from None
-    say(STEP, f"scoring {input_location} with {model.name} v{model.version} ({uri})")
-    summary = score(input_location, output, model, params, overwrite)
+    say(STEP, f"scoring {input_location} with {model.name} v{model.version} ({uri}, {engine})")
+    if engine == "spark":
+        # The exact version loaded, for spark_udf: the alias may move while the batch runs.
+        exact = f"models:/{model.name}/{model.version}"
+        summary = score_spark.score(
+            input_location, output, model, exact, params, overwrite, master or score_spark.DEFAULT_MASTER
+        )
+    else:
+        summary = score(input_location, output, model, params, overwrite)
     run_id = log_batch(settings, model, asdict(summary), Outputs(output).summary)
     return summary, run_id
 
 
-def main(input_location: str, output: Path, model_uri: str | None = None, overwrite: bool = False) -> int:
+def main(
+    input_location: str,
+    output: Path,
+    model_uri: str | None = None,
+    overwrite: bool = False,
+    engine: str = "pandas",
+    master: str | None = None,
+) -> int:
     """`score INPUT OUTPUT`: the champion (or --model-uri) over a batch; prints the summary and where it wrote."""
-    summary, run_id = run(get_settings(), load_params(), input_location, output, model_uri, overwrite)
+    summary, run_id = run(get_settings(), load_params(), input_location, output, model_uri, overwrite, engine, master)
     outputs = Outputs(output)
     say(STEP, summary.text())
     say(STEP, f"wrote {outputs.scored}, {outputs.rejected} and {outputs.summary}; MLflow run {run_id}")
