@@ -12,6 +12,8 @@ TEAM = {"tracking": "server", "store": "postgresql", "dvc_remote": "s3"}
 # A reference to a variable with no fallback: `${VAR:?message}` (compose stops with the message when VAR is unset).
 REQUIRED = re.compile(r"\$\{[A-Z0-9_]+:\?[^}]+\}")
 SECRET_WORDS = ("PASSWORD", "SECRET", "API_KEY")
+# The clients' scoped keys beside the required API_KEY: none unless set.
+OPTIONAL_SECRETS = {"API_KEYS"}
 
 
 def compose(project):
@@ -61,12 +63,16 @@ def test_compose_secrets_have_no_default(bake):
     assert result.exit_code == 0, result.exception
     text = (result.project_path / "deploy/docker-compose.yml").read_text()
     for name in ("POSTGRES_PASSWORD", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "API_KEY"):
-        references = re.findall(rf"\$\{{{name}[^}}]*\}}", text)
+        # The name itself, not a longer one (API_KEY, not API_KEYS).
+        references = re.findall(rf"\$\{{{name}(?![A-Z0-9_])[^}}]*\}}", text)
         assert references, name
         assert all(REQUIRED.fullmatch(reference) for reference in references), references
     for service in compose(result.project_path)["services"].values():
         for key, value in service.get("environment", {}).items():
-            if any(word in key for word in SECRET_WORDS):
+            if key in OPTIONAL_SECRETS:
+                # Empty by default means none of them, never a usable secret.
+                assert value == f"${{{key}:-}}", (key, value)
+            elif any(word in key for word in SECRET_WORDS):
                 assert REQUIRED.search(str(value)), (key, value)
     example = (result.project_path / "deploy/.env.example").read_text()
     assert re.findall(r"^(\w+)=$", example, re.MULTILINE) == [

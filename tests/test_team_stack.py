@@ -34,6 +34,8 @@ MLFLOW_BUCKET = "my-ml-product-mlflow"
 PREDICTIONS, CLIENTS, REQUEST_TIMEOUT = 120, 12, 60
 # Settings and credentials the test process may carry; the project must get them only from its own configuration.
 FOREIGN = ("MLFLOW_", "DATABASE_URL", "MODEL_URI", "AWS_", "VIRTUAL_ENV", "API_KEY", "ENVIRONMENT")
+# A team bake refuses feedback without a key: the clients of the load below send this one, as a team's app would.
+APP_KEY = "team-stack-app-key-3b9d"
 
 
 def clean_env(project: Path | None = None, **extra: str) -> dict[str, str]:
@@ -62,7 +64,10 @@ def get_json(url: str) -> Any:
 
 def post_json(url: str, body: Any) -> tuple[int, Any]:
     request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "X-API-Key": APP_KEY},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
@@ -108,6 +113,7 @@ def tracking_uri(project: Path, postgres: services.Postgres, s3: services.S3) ->
 def configured(project: Path, postgres: services.Postgres, s3: services.S3, tracking_uri: str) -> Path:
     """The team's configuration: runtime values in .env, the S3 endpoint in DVC's per-machine config."""
     env_file = f"MLFLOW_TRACKING_URI={tracking_uri}\nDATABASE_URL={postgres.url('predictions')}\n"
+    env_file += f"API_KEYS=app:predict+feedback:{APP_KEY}\n"
     (project / ".env").write_text(env_file, encoding="utf-8")
     run(project, ".venv/bin/dvc", "remote", "modify", "--local", "storage", "endpointurl", s3.endpoint)
     return project
@@ -206,6 +212,8 @@ def test_two_workers_on_postgresql_keep_exactly_the_acknowledged_rows(
     assert sorted(stored) == sorted(prediction_id for prediction_id, _ in predicted)
     assert int(postgres.sql("predictions", "SELECT count(*) FROM feedback")) == created
     assert int(postgres.sql("predictions", "SELECT count(DISTINCT prediction_id) FROM feedback")) == created
+    # Each row's source is the key that sent it.
+    assert postgres.sql("predictions", "SELECT DISTINCT source FROM feedback").split() == ["app"]
 
 
 def test_monitor_and_retrain_work_against_the_same_stack(

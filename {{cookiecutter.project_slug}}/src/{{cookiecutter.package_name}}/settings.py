@@ -3,10 +3,13 @@
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .core.api_keys import ApiKey, parse_api_keys, the_keys
+from .user_errors import UserError
 
 # The checkout that an editable install points to: the fallback root for commands run outside any project folder.
 PACKAGE_CHECKOUT = Path(__file__).resolve().parents[2]
@@ -46,7 +49,8 @@ class Settings(BaseSettings):
     """Values that differ between a laptop, CI and production; experiment parameters live in params.yaml."""
 
     # No `.env` by default: get_settings passes the state root's, which a fixed path here could not follow.
-    model_config = SettingsConfigDict(env_file_encoding="utf-8", extra="forbid", frozen=True)
+    # hide_input_in_errors: a refused value (an API_KEYS entry, a URL with a password) is never echoed in the error.
+    model_config = SettingsConfigDict(env_file_encoding="utf-8", extra="forbid", frozen=True, hide_input_in_errors=True)
 
     environment: Literal["development", "test", "production"] = "development"
     project_root: Path = Field(default_factory=find_project_root)
@@ -57,7 +61,12 @@ class Settings(BaseSettings):
     # A registry reference: an alias (`@champion`), or a version (`/3`).
     model_uri: str = f"models:/{MODEL_NAME}@champion"
     database_url: str = Field(default_factory=lambda: f"sqlite:///{_state_path('predictions.db')}")
+    # One all-scopes key named `default`, or API_KEYS: named keys with scopes, `name:scopes:secret` comma-separated
+    # (core/api_keys.py, docs/security.md). NoDecode: the value is that text, not JSON.
     api_key: SecretStr | None = None
+    api_keys: Annotated[tuple[ApiKey, ...], NoDecode] = ()
+    # Feedback sent without a key, when no key is set: open on a laptop, refused by a team bake (docs/security.md).
+    allow_anonymous_feedback: bool = {{ "False" if cookiecutter.store == "postgresql" or cookiecutter.tracking == "server" else "True" }}
     cors_origins: list[str] = []
     max_body_bytes: int = 1_000_000
     max_batch_size: int = 1000
@@ -75,16 +84,35 @@ class Settings(BaseSettings):
     # loads MODEL_URI only when it moved or when no server can tell (docs/serving.md).
     model_poll_seconds: float = Field(0.0, ge=0)
 
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _parse_api_keys(cls, value: object) -> object:
+        return parse_api_keys(value) if isinstance(value, str) else value
+
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> "Settings":
-        if self.environment == "production":
-            key = self.api_key.get_secret_value() if self.api_key else ""
-            if key.strip().lower() in PLACEHOLDER_SECRETS:
-                raise ValueError("API_KEY must be set to a real secret when ENVIRONMENT=production")
+    def _check_keys(self) -> "Settings":
+        keys = self.service_keys()  # refuses an API_KEYS key named `default` beside API_KEY
+        placeholder = any(key.secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS for key in keys)
+        if self.environment == "production" and (not keys or placeholder):
+            raise ValueError("API_KEY or API_KEYS must be set to real secrets when ENVIRONMENT=production")
         return self
+
+    def service_keys(self) -> tuple[ApiKey, ...]:
+        """The keys the service accepts: API_KEYS's, and API_KEY as one all-scopes key named `default`; () for none."""
+        return the_keys(self.api_keys, self.api_key)
+
+
+def refused_setting(location: tuple[int | str, ...], message: str) -> str:
+    return f"{'.'.join(map(str, location)) or 'settings'}: {message.removeprefix('Value error, ')}"
 
 
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings, read once, with the state root's `.env` (a queued experiment's copy has none)."""
-    return Settings(_env_file=find_state_root() / ".env")
+    try:
+        return Settings(_env_file=find_state_root() / ".env")
+    except ValidationError as error:
+        # One line naming each refused setting, for every command (the values themselves are never shown).
+        problems = "; ".join(refused_setting(e["loc"], e["msg"]) for e in error.errors())
+        fix = "fix .env or the environment; see .env.example"
+        raise UserError(f"the settings are refused: {problems} ({fix})") from None

@@ -74,4 +74,4 @@ def test_a_service_expecting_another_key_keeps_its_model_and_the_line_says_why(
 ) -> None:
     settings, _ = served
     line = tell_running_service(settings.model_copy(update={"api_key": SecretStr("another-key")}))
-    assert "answered 401 to POST /admin/reload and keeps serving its model: it expects another API_KEY" in line
+    assert "answered 401 to POST /admin/reload and keeps serving its model: it expects another key" in line

@@ -233,8 +233,8 @@ def test_traffic_through_a_reload_loses_nothing(local: TestClient, tracking_uri:
     assert "1" in {version for _, _, version in answers}
 
 
-def run_in_thread(app: FastAPI, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+def run_in_thread(app: FastAPI, port: int, root_path: str = "") -> tuple[uvicorn.Server, threading.Thread]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, root_path=root_path))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     return server, thread

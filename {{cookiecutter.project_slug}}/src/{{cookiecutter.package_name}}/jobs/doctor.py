@@ -41,7 +41,8 @@ from ..core.doctor_checks import (
     to_json,
 )
 from ..io.ports import PORTS, PROBE_SECONDS, configured_ports, port_holder
-from ..settings import Settings, find_project_root, get_settings
+from ..settings import Settings, find_project_root, get_settings, refused_setting
+from ..user_errors import UserError
 
 DISTRIBUTION = "{{ cookiecutter.project_slug }}"
 PACKAGE = __package__.split(".")[0] if __package__ else DISTRIBUTION
@@ -217,8 +218,11 @@ def _guarded(name: str, probe: Callable[[], T], fallback: Callable[[Check], T]) 
         return probe()
     except ValidationError as error:
         # Settings refused the environment or .env (an unknown key, a placeholder secret): say which, not a traceback.
-        problem = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
+        problem = "; ".join(refused_setting(e["loc"], e["msg"]) for e in error.errors())
         return fallback(Check(name, "broken", f"the settings are refused: {problem}", "fix .env (see .env.example)"))
+    except UserError as error:
+        # get_settings says the same in one sentence.
+        return fallback(Check(name, "broken", str(error), "fix .env (see .env.example)"))
     except Exception as error:
         failed = f"{type(error).__name__}: {error}".splitlines()[0]
         return fallback(Check(name, "broken", f"the probe failed: {failed}", f"{PACKAGE} doctor --json"))

@@ -4,6 +4,7 @@ import os
 
 import httpx
 
+from ..core.api_keys import secret_for
 from ..io.service_admin import ReloadRefused, ServiceUnreachable, request_reload
 from ..settings import Settings
 
@@ -21,7 +22,7 @@ def tell_running_service(settings: Settings) -> str:
     answers there, a line saying how a running service picks the new champion up. Never raises for the service's sake:
     the registry has already moved, and a service that is down or refuses must not turn that into a failure."""
     url = local_service_url()
-    api_key = settings.api_key.get_secret_value() if settings.api_key else None
+    api_key = secret_for(settings.service_keys(), "admin")
     try:
         answer = request_reload(url, api_key)
     except ServiceUnreachable:
@@ -33,7 +34,8 @@ def tell_running_service(settings: Settings) -> str:
         return f"the service on {url} refused the new champion and keeps serving its model: {refused}"
     except httpx.HTTPStatusError as error:
         code = error.response.status_code
-        why = {401: ": it expects another API_KEY", 403: ": it expects another API_KEY", 503: WHY_503}.get(code, "")
+        wrong_key = ": it expects another key (API_KEYS needs one with the admin scope, or API_KEY)"
+        why = {401: wrong_key, 403: wrong_key, 503: WHY_503}.get(code, "")
         return f"the service on {url} answered {code} to POST /admin/reload and keeps serving its model{why}"
     except httpx.HTTPError as error:
         return f"the service on {url} did not finish POST /admin/reload ({type(error).__name__}): it keeps its model"

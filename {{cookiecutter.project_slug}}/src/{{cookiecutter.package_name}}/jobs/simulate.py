@@ -16,6 +16,7 @@ import httpx
 import numpy as np
 import pandas as pd
 
+from ..core.api_keys import secret_for
 from ..core.features import as_text
 from ..core.model_inputs import INTEGER_TYPES, kinds_of
 from ..core.simulation import concept_drift, drift_features, noisy_labels, records
@@ -76,10 +77,11 @@ def simulate(
     label_noise: float = 0.0,
     seed: int = 0,
     concept: float = 0.0,
+    feedback_headers: dict[str, str] | None = None,
 ) -> Tally:
     """POST n records drawn (seeded, with replacement) from held_out, drifted by `drift`; then POST the true label,
     changed by concept drift `concept` and made noisy for a share label_noise, as feedback on a share feedback_rate of
-    the answered predictions."""
+    the answered predictions. feedback_headers: the feedback key's, when it is not the client's predict key."""
     if not 0 < n <= MAX_REQUESTS:
         raise ValueError(f"--n must be between 1 and {MAX_REQUESTS}")
     started, tally = time.perf_counter(), Tally()
@@ -105,13 +107,17 @@ def simulate(
     for (prediction_id, _), actual in zip(chosen, records(truths.to_frame("actual")), strict=True):
         # The service records the sender from its API key, not from the body.
         body = {"prediction_id": prediction_id, "actual": actual["actual"]}
-        response = client.post("/feedback", json=body)
+        response = client.post("/feedback", json=body, headers=feedback_headers)
         if response.status_code in (httpx.codes.OK, httpx.codes.CREATED):
             tally.feedback += 1
         else:
             tally.errors[f"feedback {response.status_code}"] += 1
     tally.seconds = time.perf_counter() - started
     return tally
+
+
+def as_header(secret: str | None) -> dict[str, str]:
+    return {"X-API-Key": secret} if secret else {}
 
 
 def main(
@@ -128,8 +134,10 @@ def main(
     if not (is_loopback(url) or allow_remote):
         raise SystemExit(f"refusing to send synthetic traffic to {url}: not a loopback address (--allow-remote)")
     settings, params = get_settings(), load_params()
-    headers = {"X-API-Key": settings.api_key.get_secret_value()} if settings.api_key else {}
-    with httpx.Client(base_url=url, headers=headers, timeout=30.0) as client:
+    # Each request carries the first key with the scope it needs (a web key may predict without labelling).
+    keys = settings.service_keys()
+    headers = {scope: as_header(secret_for(keys, scope)) for scope in ("predict", "feedback")}
+    with httpx.Client(base_url=url, headers=headers["predict"], timeout=30.0) as client:
         try:
             _, types, _ = served_features(client)
         except httpx.TransportError as error:
@@ -138,7 +146,8 @@ def main(
                 "terminal, or pass --url"
             ) from None
         held_out = read_held_out(settings.project_root / TEST, types)
-        tally = simulate(client, held_out, params.data.target, n, drift, feedback_rate, label_noise, seed, concept)
+        target, feedback = params.data.target, headers["feedback"]
+        tally = simulate(client, held_out, target, n, drift, feedback_rate, label_noise, seed, concept, feedback)
     print(
         f"Simulated traffic to {url} (drift {drift}, concept drift {concept}, feedback {feedback_rate * 100:.0f}%): "
         f"{tally.line()}"

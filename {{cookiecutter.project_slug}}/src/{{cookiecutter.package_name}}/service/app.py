@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from .. import __version__
+from ..core.api_keys import AccessRule
 from ..io.registry_lookup import registry_version
 from ..settings import Settings, get_settings
 from ..store.database import checkpoint, create_db_engine, upgrade
@@ -45,6 +46,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Migrate the prediction log, load the model, build the schemas from its signature, add the predict routes."""
     settings: Settings = app.state.settings
     mode: ServingMode = app.state.serving_mode
+    if not settings.service_keys() and settings.allow_anonymous_feedback:
+        # Said at every start, so that nobody leaves a service reachable by others open by accident.
+        detail = "no API key is set: anyone who can reach /feedback labels predictions (set API_KEYS, docs/security.md)"
+        logger.warning("feedback is open to anyone", extra={"fields": {"detail": detail}})
     engine = create_db_engine(settings.database_url, background_checkpoints=True)
     await anyio.to_thread.run_sync(upgrade, engine)
     state = ServiceState(settings=settings, engine=engine, metrics=app.state.metrics)
@@ -141,13 +146,13 @@ def create_app(settings: Settings | None = None, model_loader: ModelLoader | Non
     app.include_router(scrape.router)
     app.include_router(admin.router)
     install_docs_ui(app)
-    api_key = settings.api_key.get_secret_value() if settings.api_key else None
+    keys = settings.service_keys()
     public = public_paths(app)
     # The same public paths are left open by the middleware and undocumented as protected in /docs.
-    install_openapi(app, public if api_key is not None else None)
+    install_openapi(app, public if keys else None)
     # Inside the request middleware, so that refused requests are logged and counted too; inside CORS, so that
     # preflights pass.
-    app.add_middleware(ApiKeyMiddleware, api_key=api_key, public_paths=public)
+    app.add_middleware(ApiKeyMiddleware, rule=AccessRule(keys, public, settings.allow_anonymous_feedback))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

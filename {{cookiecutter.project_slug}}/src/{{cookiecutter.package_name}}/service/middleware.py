@@ -1,6 +1,5 @@
-"""Pure ASGI middlewares: request ids with access logs, a body size limit and the API key."""
+"""Pure ASGI middlewares: request ids with access logs, a body size limit and the API keys."""
 
-import hmac
 import logging
 import re
 import time
@@ -11,6 +10,7 @@ import orjson
 from fastapi import HTTPException, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..core.api_keys import AccessRule, Refusal
 from .logs import REQUEST_ID
 
 access_log = logging.getLogger("service.access")
@@ -101,36 +101,37 @@ class BodySizeLimitMiddleware:
         await send_json(send, status.HTTP_413_CONTENT_TOO_LARGE, {"detail": self._detail()}, [])
 
 
-# Who sent a request, as the routes read it (`request.state.caller`, deps.CallerDep): the name of the key it
-# presented, or ANONYMOUS when no key is set. Never anything the client writes in a body.
-ANONYMOUS = "anonymous"
-DEFAULT_KEY_NAME = "default"
+def route_path(scope: Scope) -> str:
+    """The path the app routes on: scope["path"] without the ASGI root_path (uvicorn --root-path puts the prefix in
+    both), so that a prefix can never make /admin look like /predict. Starlette's router strips it the same way."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if root_path and path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
+        return path[len(root_path) :] or "/"
+    return path
 
 
 class ApiKeyMiddleware:
-    """With an API key set, every path but the public ones needs X-API-Key (compared in constant time).
+    """Let a request through only as core/api_keys.py's AccessRule says (401 without a right key, 403 without the
+    route's scope), and put its caller's name in the ASGI scope's state, which feedback records as its source.
 
     Protecting by default means a route added later is never public by mistake; the OpenAPI schema documents the
-    header on every non-public operation (see openapi.py). Every request it lets through carries its caller's name
-    in the ASGI scope's state, which feedback records as its source.
+    header on every non-public operation (see openapi.py). Both serving modes sit behind this one middleware.
     """
 
-    def __init__(self, app: ASGIApp, api_key: str | None, public_paths: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, rule: AccessRule) -> None:
         self.app = app
-        self.expected = api_key.encode() if api_key else None
-        self.public_paths = public_paths
+        self.rule = rule
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.expected is None or scope["path"] in self.public_paths:
-            scope.setdefault("state", {})["caller"] = ANONYMOUS
-            await self.app(scope, receive, send)
+        caller = self.rule.caller(route_path(scope), header(scope, b"x-api-key"))
+        if isinstance(caller, Refusal):
+            extra = [(b"www-authenticate", b"API-Key")] if caller.status == status.HTTP_401_UNAUTHORIZED else []
+            await send_json(send, caller.status, {"detail": caller.detail}, extra)
             return
-        if not hmac.compare_digest(header(scope, b"x-api-key"), self.expected):
-            detail = {"detail": "missing or wrong X-API-Key"}
-            await send_json(send, status.HTTP_401_UNAUTHORIZED, detail, [(b"www-authenticate", b"API-Key")])
-            return
-        scope.setdefault("state", {})["caller"] = DEFAULT_KEY_NAME
+        # request.state.caller, deps.CallerDep: who sent the request, never anything the client writes in a body.
+        scope.setdefault("state", {})["caller"] = caller
         await self.app(scope, receive, send)

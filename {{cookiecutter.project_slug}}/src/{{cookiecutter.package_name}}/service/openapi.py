@@ -1,10 +1,11 @@
-"""The OpenAPI schema with the API key documented on every operation that ApiKeyMiddleware protects."""
+"""The OpenAPI schema with the API key (and its scope) documented on every operation that ApiKeyMiddleware protects."""
 
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from ..core.api_keys import scope_needed
 from .docs_ui import docs_ui_paths
 
 SCHEME = "ApiKey"
@@ -30,7 +31,11 @@ def install_openapi(app: FastAPI, public: frozenset[str] | None) -> None:
                     if path not in public:
                         for operation in operations.values():
                             operation["security"] = [{SCHEME: []}]
-                            operation.setdefault("responses", {})["401"] = {"description": "Missing or wrong X-API-Key"}
+                            responses = operation.setdefault("responses", {})
+                            responses["401"] = {"description": "Missing or wrong X-API-Key"}
+                            needed = scope_needed(path)
+                            if needed is not None and "403" not in responses:
+                                responses["403"] = {"description": f"The key lacks the {needed} scope"}
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -48,10 +48,13 @@ def is_loopback(host: str) -> bool:
 
 
 async def admin_client(request: Request, settings: SettingsDep) -> str:
-    """Who asks, once allowed: with API_KEY set the middleware checked the key; without one, only this machine."""
+    """Who asks, once allowed: with keys set the middleware checked for the admin scope; without, only this machine."""
     host = client_host(request)
-    if settings.api_key is None and not is_loopback(host):
-        detail = "admin routes answer only clients on this machine while API_KEY is unset: set API_KEY to allow others"
+    if not settings.service_keys() and not is_loopback(host):
+        detail = (
+            "admin routes answer only clients on this machine while no API key is set: set API_KEYS (a key with "
+            "the admin scope) or API_KEY to allow others"
+        )
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail)
     return host
 
@@ -68,7 +71,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 SwapDep = Annotated[ModelSwap, Depends(get_model_swap)]
 OUTCOMES: dict[int | str, dict[str, object]] = {
     202: {"model": ReloadPendingOut, "description": "Still loading: GET `location` for the outcome"},
-    403: {"description": "API_KEY is unset and the client is not on this machine"},
+    403: {"description": "The key lacks the admin scope, or no key is set and the client is not on this machine"},
     409: {"description": "The new version was refused (another signature, task or classes); the old one serves"},
     503: {"description": "The registry or the prediction log could not be read; the old version serves"},
 }
