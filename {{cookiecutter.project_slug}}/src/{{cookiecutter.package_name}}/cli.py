@@ -1,6 +1,7 @@
 """The `{{ cookiecutter.package_name }}` command: one sub-command per lifecycle step, each a thin call into a job module."""
 
 import sys
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -122,6 +123,31 @@ def db_upgrade() -> None:
     from .store.database import create_db_engine, upgrade
 
     upgrade(create_db_engine(get_settings().database_url))
+
+
+def _older_than(text: str) -> timedelta:
+    from .core.durations import parse_duration
+
+    span = parse_duration(text)
+    if span is None or span.total_seconds() <= 0:
+        message = f"expects a positive span like 30d, 12h or 2w, got {text!r}"
+        raise typer.BadParameter(message, param_hint="--older-than")
+    return span
+
+
+@db.command("archive")
+def db_archive(
+    older_than: str = typer.Option("30d", "--older-than", help="Archive predictions older than this: 30d, 12h, 2w"),
+    # At most 30,000: a batch's ids are bound parameters of one statement, and SQLite takes at most 32,766.
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", min=1, max=30_000, help="Rows per delete transaction (default 5000)"
+    ),
+) -> None:
+    """Move older predictions and all their feedback to Parquet in data/archive/predictions/, then delete them."""
+    span = _older_than(older_than)
+    from .jobs import archive as job
+
+    raise typer.Exit(job.main(span, batch_size or job.BATCH_SIZE))
 
 
 @app.command()

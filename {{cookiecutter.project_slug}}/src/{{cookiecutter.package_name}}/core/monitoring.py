@@ -1,21 +1,19 @@
 """Monitoring decisions: the window of predictions, a seeded reservoir sample, the thresholds and the summary."""
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import PurePath
 from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
 
+from .durations import parse_duration
 from .metrics import HIGHER_IS_BETTER
 from .source_review import SourceFeedback, describe_sources
 
 T = TypeVar("T")
-RELATIVE = re.compile(r"^(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>[smhdw])$")
-UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 @dataclass(frozen=True)
@@ -29,9 +27,9 @@ class Window:
 
 def parse_since(text: str, now: datetime) -> datetime:
     """`24h`, `7d`, `30m`... before now, or an ISO 8601 time (UTC unless it says otherwise)."""
-    relative = RELATIVE.match(text.strip())
-    if relative:
-        return now - timedelta(**{UNITS[relative["unit"]]: float(relative["amount"])})
+    span = parse_duration(text)
+    if span is not None:
+        return now - span
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:

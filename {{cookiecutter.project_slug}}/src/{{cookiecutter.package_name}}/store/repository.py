@@ -3,9 +3,10 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -134,3 +135,49 @@ def _add_feedback_once(
         )
         session.add(row)
     return row, True
+
+
+def oldest_predictions(engine: Engine, before: datetime, limit: int) -> list[tuple[Prediction, list[Feedback]]]:
+    """Up to `limit` predictions created before `before`, oldest first, each with every feedback revision.
+
+    The order (created_at, then id) is total, so a rerun after a crash finds the same first rows again.
+    """
+    with Session(engine, expire_on_commit=False) as session:
+        predictions = session.scalars(
+            select(Prediction)
+            .where(Prediction.created_at < before)
+            .order_by(Prediction.created_at, Prediction.id)
+            .limit(limit)
+        ).all()
+        revisions: dict[uuid.UUID, list[Feedback]] = {prediction.id: [] for prediction in predictions}
+        if revisions:
+            for row in session.scalars(
+                select(Feedback).where(Feedback.prediction_id.in_(revisions)).order_by(Feedback.revision)
+            ):
+                revisions[row.prediction_id].append(row)
+        return [(prediction, revisions[prediction.id]) for prediction in predictions]
+
+
+def delete_archived(engine: Engine, feedback_counts: dict[uuid.UUID, int]) -> bool:
+    """Delete these predictions and their feedback in one transaction, if each still has the feedback counted.
+
+    `feedback_counts` holds, per prediction, how many revisions the archive holds. A revision posted since the
+    export would be lost with the row, so then nothing is deleted and False says: export this batch again.
+    The predictions are locked first (PostgreSQL: FOR UPDATE, which a new feedback's foreign key waits for; SQLite's
+    write transaction already excludes every other writer), so no revision can arrive between the count and the delete.
+    """
+    ids = list(feedback_counts)
+    with Session(engine.execution_options(**WRITE)) as session, session.begin():
+        session.execute(select(Prediction.id).where(Prediction.id.in_(ids)).with_for_update())
+        counted = dict(
+            session.execute(
+                select(Feedback.prediction_id, func.count())
+                .where(Feedback.prediction_id.in_(ids))
+                .group_by(Feedback.prediction_id)
+            ).all()
+        )
+        if any(counted.get(prediction_id, 0) != count for prediction_id, count in feedback_counts.items()):
+            return False
+        session.execute(delete(Feedback).where(Feedback.prediction_id.in_(ids)))
+        session.execute(delete(Prediction).where(Prediction.id.in_(ids)))
+    return True
