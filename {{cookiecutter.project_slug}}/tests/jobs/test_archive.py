@@ -151,6 +151,7 @@ def test_archive_moves_old_rows_and_their_feedback_then_a_second_run_changes_not
     log.assert_archived_exactly_once()
 
 
+@pytest.mark.posix  # SIGKILL
 def test_sigkill_mid_archive_then_a_rerun_loses_nothing_and_archives_nothing_twice(tmp_path: Path) -> None:
     log = Log(tmp_path, old=20_000)
     killed = log.run("--older-than", "30d", "--batch-size", "200")
