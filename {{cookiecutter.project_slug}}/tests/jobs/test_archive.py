@@ -17,6 +17,8 @@ from sqlalchemy import Engine, func, insert, select
 
 from {{ cookiecutter.package_name }}.io.prediction_archive import ARCHIVE, archive_files, to_table, write_durably
 from {{ cookiecutter.package_name }}.jobs.archive import archive
+from {{ cookiecutter.package_name }}.jobs.retrain import read_feedback
+from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.store.database import create_db_engine, upgrade
 from {{ cookiecutter.package_name }}.store.ids import new_ids
 from {{ cookiecutter.package_name }}.store.repository import (
@@ -209,3 +211,17 @@ def test_a_bad_older_than_is_one_sentence_and_exit_2(tmp_path: Path, older_than:
     assert "--older-than" in err and "30d" in err
     assert log.in_database() == log.old | log.young
     assert not log.archive.exists()
+
+
+def test_retrain_reads_the_same_labelled_rows_after_an_archive_as_before(tmp_path: Path) -> None:
+    log = Log(tmp_path, old=400)
+    settings = Settings(_env_file=None, database_url=log.url, model_name=MODEL)
+    before = read_feedback(settings, log.archive)
+    assert archive(log.engine, log.archive, datetime.now(UTC) - timedelta(days=30), batch_size=150).predictions == 400
+    after = read_feedback(settings, log.archive)
+    assert len(after) == len(before) == sum(1 for i in log.old | log.young if i in log.revisions)
+
+    def key(row: dict[str, object]) -> tuple[object, ...]:
+        return row["prediction_id"], row["actual"], row["source"], str(row["features"]), row["created_at"]
+
+    assert sorted(map(key, after)) == sorted(map(key, before))  # the corrected label (revision 2) included

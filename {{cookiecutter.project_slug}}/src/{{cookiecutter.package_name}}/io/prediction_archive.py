@@ -11,11 +11,13 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..core.source_caps import ANONYMOUS
 from ..store.tables import Feedback, Prediction
 
 ARCHIVE = "data/archive/predictions"
@@ -127,3 +129,25 @@ def archived_ids(path: Path) -> list[uuid.UUID]:
 def archive_files(root: Path) -> list[Path]:
     """Every complete archive file, oldest day first (an interrupted write's temporary file is not one)."""
     return sorted(root.glob("day=*/part-*.parquet"))
+
+
+def archived_feedback(root: Path, model_name: str) -> list[dict[str, Any]]:
+    """Every archived prediction of the model with feedback, as `io.prediction_log.iter_feedback` gives a logged one:
+    its features, its latest actual (the revision that counts) and who sent that, its id and time."""
+    rows = []
+    for path in archive_files(root):
+        table = pq.read_table(path, columns=["id", "created_at", "model_name", "features", "feedback"])
+        for row in table.to_pylist():
+            if row["model_name"] != model_name or not row["feedback"]:
+                continue
+            latest = max(row["feedback"], key=lambda revision: revision["revision"])
+            rows.append(
+                {
+                    "features": orjson.loads(row["features"]),
+                    "actual": orjson.loads(latest["actual"]),
+                    "prediction_id": row["id"],
+                    "created_at": row["created_at"],
+                    "source": latest["source"] or ANONYMOUS,
+                }
+            )
+    return rows

@@ -38,6 +38,7 @@ from ..core.schema import Expectations
 from ..core.source_caps import ANONYMOUS, SOURCE, SourceUse, cap_sources, describe_uses
 from ..io.datasets import read_frame, write_frame
 from ..io.lineage import file_md5
+from ..io.prediction_archive import ARCHIVE, archived_feedback
 from ..io.prediction_log import iter_feedback
 from ..params import Params, load_params
 from ..settings import Settings, find_project_root, get_settings
@@ -77,14 +78,18 @@ class AllQuarantined:
         return f"all {self.exported} feedback rows were quarantined ({QUARANTINE} says why): nothing to retrain on"
 
 
-def read_feedback(settings: Settings) -> list[dict[str, Any]]:
-    """Every prediction of the model with feedback: its logged features and its latest actual, as logged."""
+def read_feedback(settings: Settings, archive: Path | None = None) -> list[dict[str, Any]]:
+    """Every prediction of the model with feedback: its logged features and its latest actual, as logged, from the
+    prediction log and from its archive (`db archive` moved the older ones there; docs/monitoring.md)."""
+    archived = [] if archive is None else archived_feedback(archive, settings.model_name)
+    logged: list[dict[str, Any]] = []
     engine = create_db_engine(settings.database_url)
-    if not has_prediction_log(engine):
-        return []  # the service never ran: no feedback yet
-    rows = [row for chunk in iter_feedback(engine, settings.model_name) for row in chunk]
+    if has_prediction_log(engine):  # else the service never ran: no feedback logged yet
+        logged = [row for chunk in iter_feedback(engine, settings.model_name) for row in chunk]
     engine.dispose()
-    return rows
+    # A row in both (an archive run killed between its write and its delete) counts once, as the log holds it.
+    in_log = {row["prediction_id"] for row in logged}
+    return [row for row in archived if row["prediction_id"] not in in_log] + logged
 
 
 def screen(
@@ -200,7 +205,7 @@ def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | All
     """None when there is no feedback yet; AllQuarantined, before anything is trained or registered, when no row
     meets the expectations; otherwise the new version and the promotion decision."""
     expectations = load_expectations(paths)
-    rows = read_feedback(settings)
+    rows = read_feedback(settings, paths / ARCHIVE)
     if not rows:
         return None
     kept, refused = screen(rows, expectations, params.data.range_tolerance)
