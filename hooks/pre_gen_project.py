@@ -26,7 +26,7 @@ UNSUPPORTED = (
 # (run by `make lock`); tests/test_hooks.py fails when the lock has changed since.
 # BEGIN locked imports: written by scripts/locked_imports.py (make lock); do not edit by hand.
 # fmt: off
-LOCKED_PINS_SHA256 = "d4ec50b90f84ad57b66e857f0bda60e5a0b84be4e4bb045ef0683bacc782e7c9"
+LOCKED_PINS_SHA256 = "5ae40023a02db50c489b0f583359c8365905462a042e7617d939d99a20ef32a1"
 LOCKED_IMPORTS = {
     "PIL", "_cffi_backend", "_distutils_hack", "_hypothesis_ftz_detector", "_hypothesis_globals",
     "_hypothesis_pytestplugin", "_plotly_future_", "_plotly_utils", "_pytest", "_yaml", "adodbapi", "aiobotocore",
@@ -39,9 +39,9 @@ LOCKED_IMPORTS = {
     "dvc_render", "dvc_s3", "dvc_studio_client", "dvc_task", "dynaconf", "entrypoints", "evidently", "faker",
     "fastapi", "fastapi_offline", "filelock", "flask", "flask_cors", "flatten_dict", "flufl", "fontTools", "fonttools",
     "formulaic", "frozenlist", "fsspec", "funcy", "git", "gitdb", "google", "grandalf", "graphene", "graphql",
-    "graphql_relay", "gto", "gunicorn", "h11", "harfile", "httpcore", "httptools", "httpx", "huey", "hydra",
-    "hypothesis", "hypothesis_graphql", "identify", "idna", "importlib_metadata", "iniconfig", "interface_meta",
-    "isapi", "iterative_telemetry", "itsdangerous", "jinja2", "jmespath", "joblib", "jsonschema_rs",
+    "graphql_relay", "gto", "gunicorn", "h11", "harfile", "httpcore", "httpcore2", "httptools", "httpx", "httpx2",
+    "huey", "hydra", "hypothesis", "hypothesis_graphql", "identify", "idna", "importlib_metadata", "iniconfig",
+    "interface_meta", "isapi", "iterative_telemetry", "itsdangerous", "jinja2", "jmespath", "joblib", "jsonschema_rs",
     "jupyterlab_plotly", "kiwisolver", "kombu", "librt", "litestar", "litestar_htmx", "mako", "markdown_it",
     "markupsafe", "matplotlib", "mdurl", "mlflow", "mpl_toolkits", "msgspec", "multidict", "multipart", "mypy",
     "mypy_extensions", "mypyc", "narwhals", "networkx", "nltk", "nodeenv", "numpy", "omegaconf", "opentelemetry",
@@ -53,10 +53,10 @@ LOCKED_IMPORTS = {
     "pythonwin", "regex", "requests", "rich", "rich_click", "ruamel", "ruff", "s3fs", "s3transfer", "schemathesis",
     "scipy", "scmrepo", "semver", "setuptools", "shellingham", "shortuuid", "shtab", "six", "sklearn", "skops",
     "smmap", "sniffio", "sortedcontainers", "sqlalchemy", "sqlparse", "sqltrie", "starlette", "statsmodels",
-    "tabulate", "tenacity", "threadpoolctl", "tomlkit", "tqdm", "typer", "typing_extensions", "typing_inspect",
-    "typing_inspection", "tzdata", "tzlocal", "ujson", "urllib3", "uuid6", "uvicorn", "uvloop", "validate", "vine",
-    "virtualenv", "voluptuous", "waitress", "watchdog", "watchfiles", "wcwidth", "websockets", "werkzeug", "win32",
-    "win32com", "win32comext", "wrapt", "yaml", "yarl", "zc", "zipp",
+    "tabulate", "tenacity", "threadpoolctl", "tomlkit", "tqdm", "truststore", "typer", "typing_extensions",
+    "typing_inspect", "typing_inspection", "tzdata", "tzlocal", "ujson", "urllib3", "uuid6", "uvicorn", "uvloop",
+    "validate", "vine", "virtualenv", "voluptuous", "waitress", "watchdog", "watchfiles", "wcwidth", "websockets",
+    "werkzeug", "win32", "win32com", "win32comext", "wrapt", "yaml", "yarl", "zc", "zipp",
 }
 # fmt: on
 # END locked imports

@@ -4,7 +4,7 @@
 ratios show what the fast mode's pieces buy (docs/performance.md keeps the measured figures).
 
 Each server runs on 127.0.0.1 with one worker; each is loaded by the same client (wrk when it is on the PATH,
-otherwise a bounded asyncio httpx generator): N connections for a fixed duration, single records then batches of
+otherwise a bounded asyncio httpx2 generator): N connections for a fixed duration, single records then batches of
 100. The servers take turns, round after round, so that a burst of other work on a shared machine hits every server
 of a round alike: each ratio is taken within a round, and the median and range over the rounds are printed. Beside
 req/s, p50 and p99 latency it prints the CPU time each server spent per request (its processes' user and system
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -73,9 +73,9 @@ def start(command: list[str], env: dict[str, str], probe: str, timeout: float = 
         if process.poll() is not None:
             raise RuntimeError(f"{command[:4]} exited with {process.returncode}")
         try:
-            if httpx.get(probe, timeout=2).status_code == 200:
+            if httpx2.get(probe, timeout=2).status_code == 200:
                 return process
-        except httpx.TransportError:
+        except httpx2.TransportError:
             pass
         time.sleep(0.3)
     process.kill()
@@ -92,7 +92,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 def sample_record(base: str) -> dict[str, Any]:
     """A valid record from the served model's signature (numbers 1.0, text "a")."""
-    inputs = httpx.get(f"{base}/model", timeout=10).json()["signature"]["inputs"]
+    inputs = httpx2.get(f"{base}/model", timeout=10).json()["signature"]["inputs"]
     return {column["name"]: "a" if column["type"] == "string" else 1.0 for column in inputs}
 
 
@@ -127,9 +127,9 @@ async def run_httpx(url: str, body: bytes, connections: int, duration: float) ->
     """Fallback client: `connections` workers, each sending one request after another, for `duration` seconds."""
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    limits = httpx2.Limits(max_connections=connections, max_keepalive_connections=connections)
     headers = {"Content-Type": "application/json"}
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    async with httpx2.AsyncClient(limits=limits, timeout=30) as client:
         deadline = time.perf_counter() + duration
 
         async def worker() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
+import httpx2
 import numpy as np
 import pandas as pd
 import pytest
@@ -110,9 +110,9 @@ def wait_until_ready(
         if process is not None and process.poll() is not None:
             pytest.fail(f"the process behind {url} exited with {process.returncode}" + _tail(log))
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx2.get(url, timeout=2).status_code == 200:
                 return
-        except httpx.TransportError:
+        except httpx2.TransportError:
             pass
         time.sleep(0.2)
     pytest.fail(f"{url} did not answer 200 within {timeout:.0f} s" + _tail(log))

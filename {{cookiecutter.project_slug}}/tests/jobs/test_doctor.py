@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from typer.testing import CliRunner
 
@@ -231,11 +231,11 @@ def test_a_trained_project_served_with_traffic_is_all_ok(trained: Settings) -> N
         deadline = time.monotonic() + 120
         while probe_service(port)[2] != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
-        answer = httpx.post(f"{base}/predict", json={NUMBER: 41.0, COUNT: 3.0, CITY: "Paris", CODE: "75001"})
+        answer = httpx2.post(f"{base}/predict", json={NUMBER: 41.0, COUNT: 3.0, CITY: "Paris", CODE: "75001"})
         assert answer.status_code == 200, answer.text
         label = answer.json()["prediction"]
         feedback = {"prediction_id": answer.json()["prediction_id"], "actual": label}
-        assert httpx.post(f"{base}/feedback", json=feedback).status_code == 201
+        assert httpx2.post(f"{base}/feedback", json=feedback).status_code == 201
         holder = port_holder("API_PORT", port)
         assert holder is not None and holder.ours
         _, body, http_status = probe_service(port)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import mlflow
 import mlflow.sklearn
 import numpy as np
@@ -161,7 +161,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def reload_outcome(client: TestClient, headers: dict[str, str] | None = None) -> httpx.Response:
+def reload_outcome(client: TestClient, headers: dict[str, str] | None = None) -> httpx2.Response:
     """POST /admin/reload and, while it answers 202 (still loading after half a second), GET the `location` it names:
     the answer that carries the outcome, as `request_reload` follows it."""
     answer = client.post("/admin/reload", headers=headers)

@@ -171,7 +171,7 @@ def test_model_card_is_markdown_by_default(carded_settings: Settings, carded: tu
 
 @pytest.mark.parametrize("ask", [{"headers": {"Accept": "text/html,*/*;q=0.8"}}, {"params": {"format": "html"}}])
 def test_model_card_is_an_escaped_self_contained_page_for_a_browser(
-    carded_settings: Settings, ask: dict[str, dict[str, str]]
+    carded_settings: Settings, ask: dict[str, Any]
 ) -> None:
     with TestClient(serving_app(carded_settings)) as client:
         response = client.get("/model/card", **ask)

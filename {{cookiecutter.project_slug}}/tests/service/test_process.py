@@ -10,7 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import create_engine, select
 
@@ -47,7 +47,7 @@ def test_metrics_of_two_workers_add_up(tracking_uri: str, tmp_path: Path) -> Non
 
         def load() -> None:
             # Concurrent connections, so that both workers accept some (an idle one takes them all otherwise).
-            with httpx.Client(base_url=base, timeout=10) as http:
+            with httpx2.Client(base_url=base, timeout=10) as http:
                 deadline = time.monotonic() + 2
                 while time.monotonic() < deadline:
                     answered.append(http.post("/predict", json=record()).status_code)
@@ -59,7 +59,7 @@ def test_metrics_of_two_workers_add_up(tracking_uri: str, tmp_path: Path) -> Non
             thread.join()
         assert set(answered) == {200}
         for _ in range(6):
-            text = httpx.get(f"{base}/metrics", timeout=10).text
+            text = httpx2.get(f"{base}/metrics", timeout=10).text
             counts = re.findall(r'^model_predictions_total\{endpoint="single"[^}]*\} ([\d.]+)$', text, re.MULTILINE)
             assert sum(float(count) for count in counts) == len(answered)
     finally:
@@ -85,14 +85,14 @@ def test_sigkill_under_load_loses_no_acknowledged_prediction_or_feedback(trackin
         actual = 0 if TASK == "classification" else 1.5
 
         def load() -> None:
-            with httpx.Client(base_url=base, timeout=5) as http:
+            with httpx2.Client(base_url=base, timeout=5) as http:
                 while not stop.is_set():
                     try:
                         answer = http.post("/predict", json=record())
                         predictions.append(answer.json()["prediction_id"])
                         sent = http.post("/feedback", json={"prediction_id": predictions[-1], "actual": actual})
                         feedback.append(sent.json()["feedback_id"])
-                    except (httpx.TransportError, ValueError, KeyError):
+                    except (httpx2.TransportError, ValueError, KeyError):
                         return
 
         threads = [threading.Thread(target=load) for _ in range(8)]

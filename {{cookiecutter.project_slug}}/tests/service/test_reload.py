@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import mlflow
 import mlflow.sklearn
 import pytest
@@ -259,7 +259,7 @@ def test_request_reload_reports_refusals_and_absence(tracking_uri: str, tmp_path
         register_other_features(tracking_uri, model_name)
         with pytest.raises(ReloadRefused, match=r"cannot take version \d+'s requests: it lacks"):
             request_reload(base, KEY)
-        with pytest.raises(httpx.HTTPStatusError):
+        with pytest.raises(httpx2.HTTPStatusError):
             request_reload(base, "wrong-key")
     finally:
         server.should_exit = True
@@ -317,7 +317,7 @@ def test_every_worker_swaps_after_one_reload(tracking_uri: str, tmp_path: Path, 
         # The other worker loads the version too (in a child process in fast mode): minutes on a busy machine.
         deadline, streak = time.monotonic() + 240, 0
         while streak < 40 and time.monotonic() < deadline:
-            streak = streak + 1 if httpx.get(f"{base}/model", timeout=10).json()["version"] == "2" else 0
+            streak = streak + 1 if httpx2.get(f"{base}/model", timeout=10).json()["version"] == "2" else 0
             time.sleep(0.05 if streak else 0.5)
         assert streak == 40
         # Each worker logs its own swap: the one that received the request, and the one that followed it.

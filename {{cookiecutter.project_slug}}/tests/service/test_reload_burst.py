@@ -5,7 +5,7 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import create_engine, func, select
 
@@ -68,7 +68,7 @@ def test_a_burst_of_reloads_joins_one_and_every_call_answers_within_a_second(
 
         def call() -> None:
             # A client of its own, made before the start: making one costs tens of milliseconds of this process.
-            with httpx.Client(base_url=base, timeout=10) as own:
+            with httpx2.Client(base_url=base, timeout=10) as own:
                 start.wait()
                 began = time.perf_counter()
                 response = own.post("/admin/reload")
@@ -89,9 +89,9 @@ def test_a_burst_of_reloads_joins_one_and_every_call_answers_within_a_second(
         # One reload in flight: every 202 names the same one, and its location answers with the outcome.
         assert len({body["id"] for body in pending}) == 1
         deadline = time.monotonic() + 60
-        outcome = httpx.get(f"{base}{pending[0]['location']}", timeout=10)
+        outcome = httpx2.get(f"{base}{pending[0]['location']}", timeout=10)
         while outcome.status_code == 202 and time.monotonic() < deadline:
-            outcome = httpx.get(f"{base}{pending[0]['location']}", timeout=10)
+            outcome = httpx2.get(f"{base}{pending[0]['location']}", timeout=10)
         assert outcome.status_code == 200, outcome.text
         assert (outcome.json()["status"], outcome.json()["version"]) == ("reloaded", "2")
         # One load for the burst (the other is the start-up's) and one recorded reload, not one per call.
@@ -107,9 +107,9 @@ def test_an_unknown_reload_id_is_404_with_what_to_do_and_a_malformed_one_422(
 ) -> None:
     settings = settings_for(tracking_uri, tmp_path, model_name)
     with serving_in_thread(create_app(settings, model_loader=load_served_model)) as base:
-        answer = httpx.get(f"{base}/admin/reload/0123456789ab", timeout=10)
+        answer = httpx2.get(f"{base}/admin/reload/0123456789ab", timeout=10)
         assert answer.status_code == 404
         assert "POST /admin/reload again" in answer.json()["detail"]
-        malformed = httpx.get(f"{base}/admin/reload/nosuchreload", timeout=10)
+        malformed = httpx2.get(f"{base}/admin/reload/nosuchreload", timeout=10)
         assert malformed.status_code == 422
         assert malformed.json()["detail"][0]["loc"] == ["path", "reload_id"]

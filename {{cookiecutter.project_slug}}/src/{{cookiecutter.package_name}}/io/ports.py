@@ -8,7 +8,7 @@ import os
 import socket
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from ..core.doctor_checks import PortHolder
 
@@ -70,14 +70,14 @@ def _recognise_by_answer(variable: str, port: int) -> str | None:
     base = f"http://127.0.0.1:{port}"
     try:
         if variable == "API_PORT":
-            answer = httpx.get(f"{base}/health", timeout=PROBE_SECONDS)
+            answer = httpx2.get(f"{base}/health", timeout=PROBE_SECONDS)
             if answer.status_code == 200 and answer.json() == {"status": "alive"}:
                 return "this project's service"
         if variable == "MLFLOW_PORT":
-            answer = httpx.get(f"{base}/version", timeout=PROBE_SECONDS)
+            answer = httpx2.get(f"{base}/version", timeout=PROBE_SECONDS)
             if answer.status_code == 200 and answer.text[:1].isdigit():
                 return f"an MLflow server ({answer.text.strip()})"
-    except (httpx.HTTPError, ValueError):
+    except (httpx2.HTTPError, ValueError):
         return None
     return None
 

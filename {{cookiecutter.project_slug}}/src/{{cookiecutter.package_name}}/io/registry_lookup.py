@@ -9,7 +9,7 @@ and the caller then loads MODEL_URI as usual, with every option MLflow's own cli
 import os
 from typing import Any
 
-import httpx
+import httpx2
 
 from ..core.model_uri import parse_model_uri
 
@@ -27,16 +27,16 @@ def registry_version(tracking_uri: str, model_uri: str) -> str | None:
     # MLflow's REST API, as its client calls it: GET registered-models/alias (MLflow 2.3 and later).
     url = f"{tracking_uri.rstrip('/')}/api/2.0/mlflow/registered-models/alias"
     try:
-        response = httpx.get(url, params={"name": name, "alias": alias}, timeout=TIMEOUT_S, **credentials())
-        if response.status_code != httpx.codes.OK:
+        response = httpx2.get(url, params={"name": name, "alias": alias}, timeout=TIMEOUT_S, **credentials())
+        if response.status_code != httpx2.codes.OK:
             return None
         return str(response.json()["model_version"]["version"])
-    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+    except (httpx2.HTTPError, ValueError, KeyError, TypeError):
         return None
 
 
 def credentials() -> dict[str, Any]:
-    """httpx's arguments for the credentials MLflow's client reads from the environment (token, or user and password).
+    """httpx2's arguments for the credentials MLflow's client reads from the environment (token, or user and password).
 
     A server that wants anything else answers 401, and the caller falls back to MLflow's own client.
     """

@@ -20,7 +20,7 @@ def post_alert(
 ) -> bool:
     """POST the message as JSON; True once the receiver answers 2xx, False (logged) when every attempt failed.
 
-    urllib, not httpx: httpx logs each request's full URL at INFO, and a webhook URL's path is its secret. Errors are
+    urllib, not httpx2: httpx2 logs each request's full URL at INFO, and a webhook URL's path is its secret. Errors are
     logged by type and status only, since their text can quote the URL too.
     """
     body = json.dumps(message).encode("utf-8")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
-import httpx
+import httpx2
 from pydantic import ValidationError
 
 from ..core.doctor_checks import (
@@ -131,8 +131,8 @@ def probe_champion(settings: Settings) -> tuple[Check, str | None]:
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(PROBE_SECONDS)))
         try:
-            httpx.get(f"{uri.rstrip('/')}/health", timeout=PROBE_SECONDS)
-        except httpx.HTTPError:
+            httpx2.get(f"{uri.rstrip('/')}/health", timeout=PROBE_SECONDS)
+        except httpx2.HTTPError:
             return champion_check(model_uri, None, 0, server_down=uri), None
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
@@ -157,8 +157,8 @@ def probe_service(port: int) -> tuple[str, dict[str, Any] | None, int | None]:
     """GET /ready on 127.0.0.1:API_PORT: (url, its JSON when it is our service's, its HTTP status or None)."""
     url = f"http://127.0.0.1:{port}"
     try:
-        answer = httpx.get(f"{url}/ready", timeout=PROBE_SECONDS)
-    except httpx.HTTPError:
+        answer = httpx2.get(f"{url}/ready", timeout=PROBE_SECONDS)
+    except httpx2.HTTPError:
         return url, None, None
     try:
         body = answer.json()

@@ -2,7 +2,7 @@
 
 import os
 
-import httpx
+import httpx2
 
 from ..core.api_keys import secret_for
 from ..io.service_admin import ReloadRefused, ServiceUnreachable, request_reload
@@ -32,12 +32,12 @@ def tell_running_service(settings: Settings) -> str:
         )
     except ReloadRefused as refused:
         return f"the service on {url} refused the new champion and keeps serving its model: {refused}"
-    except httpx.HTTPStatusError as error:
+    except httpx2.HTTPStatusError as error:
         code = error.response.status_code
         wrong_key = ": it expects another key (API_KEYS needs one with the admin scope, or API_KEY)"
         why = {401: wrong_key, 403: wrong_key, 503: WHY_503}.get(code, "")
         return f"the service on {url} answered {code} to POST /admin/reload and keeps serving its model{why}"
-    except httpx.HTTPError as error:
+    except httpx2.HTTPError as error:
         return f"the service on {url} did not finish POST /admin/reload ({type(error).__name__}): it keeps its model"
     version, previous = answer.get("version"), answer.get("previous_version")
     if answer.get("status") == "reloaded":

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 import numpy as np
 import pandas as pd
 
@@ -50,7 +50,7 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def served_features(client: httpx.Client) -> tuple[Task, dict[str, str], list[Any]]:
+def served_features(client: httpx2.Client) -> tuple[Task, dict[str, str], list[Any]]:
     """(task, feature name -> signature type, classes) of the model the service serves, from GET /model."""
     response = client.get("/model")
     response.raise_for_status()
@@ -68,7 +68,7 @@ def read_held_out(path: Path, types: dict[str, str]) -> pd.DataFrame:
 
 
 def simulate(
-    client: httpx.Client,
+    client: httpx2.Client,
     held_out: pd.DataFrame,
     target: str,
     n: int,
@@ -97,7 +97,7 @@ def simulate(
     answered: list[tuple[str, Any]] = []
     for record, actual in zip(records(features), truth.tolist(), strict=True):
         response = client.post("/predict", json=record)
-        if response.status_code == httpx.codes.OK:
+        if response.status_code == httpx2.codes.OK:
             tally.predictions += 1
             answered.append((response.json()["prediction_id"], actual))
         else:
@@ -107,8 +107,13 @@ def simulate(
     for (prediction_id, _), actual in zip(chosen, records(truths.to_frame("actual")), strict=True):
         # The service records the sender from its API key, not from the body.
         body = {"prediction_id": prediction_id, "actual": actual["actual"]}
+<<<<<<< HEAD
         response = client.post("/feedback", json=body, headers=feedback_headers)
         if response.status_code in (httpx.codes.OK, httpx.codes.CREATED):
+=======
+        response = client.post("/feedback", json=body)
+        if response.status_code in (httpx2.codes.OK, httpx2.codes.CREATED):
+>>>>>>> 3dbea91 (httpx2 replaces httpx in the generated project (issue 25): Starlette 1.10's TestClient deprecates httpx for httpx2, the maintained successor (pydantic/httpx2, same API), so the project's own clients (simulate, the reload notice, doctor, the registry lookup, the benchmark) and tests move to it and the deprecation is gone; pytest now fails on any warning raised from the project's own code and on Starlette's test-client warning; the universal lock is limited to Linux, macOS and Windows ([tool.uv] environments), since httpx2 pins a browser-only build for emscripten that no bake installs)
             tally.feedback += 1
         else:
             tally.errors[f"feedback {response.status_code}"] += 1
@@ -134,13 +139,18 @@ def main(
     if not (is_loopback(url) or allow_remote):
         raise SystemExit(f"refusing to send synthetic traffic to {url}: not a loopback address (--allow-remote)")
     settings, params = get_settings(), load_params()
+<<<<<<< HEAD
     # Each request carries the first key with the scope it needs (a web key may predict without labelling).
     keys = settings.service_keys()
     headers = {scope: as_header(secret_for(keys, scope)) for scope in ("predict", "feedback")}
     with httpx.Client(base_url=url, headers=headers["predict"], timeout=30.0) as client:
+=======
+    headers = {"X-API-Key": settings.api_key.get_secret_value()} if settings.api_key else {}
+    with httpx2.Client(base_url=url, headers=headers, timeout=30.0) as client:
+>>>>>>> 3dbea91 (httpx2 replaces httpx in the generated project (issue 25): Starlette 1.10's TestClient deprecates httpx for httpx2, the maintained successor (pydantic/httpx2, same API), so the project's own clients (simulate, the reload notice, doctor, the registry lookup, the benchmark) and tests move to it and the deprecation is gone; pytest now fails on any warning raised from the project's own code and on Starlette's test-client warning; the universal lock is limited to Linux, macOS and Windows ([tool.uv] environments), since httpx2 pins a browser-only build for emscripten that no bake installs)
         try:
             _, types, _ = served_features(client)
-        except httpx.TransportError as error:
+        except httpx2.TransportError as error:
             raise UserError(
                 f"nothing answers at {url} ({first_line(error)}): start the service with `make serve` in another "
                 "terminal, or pass --url"
