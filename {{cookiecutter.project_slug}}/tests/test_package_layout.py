@@ -1,6 +1,7 @@
 """The package's layout keeps its promises: one name per module across layers, and imports that point inward."""
 
 import ast
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -60,3 +61,24 @@ def test_tests_mirror_the_package() -> None:
     assert test_folders <= folders(PACKAGE)
     for folder in test_folders:
         assert folders(tests / folder) <= folders(PACKAGE / folder)
+
+
+def test_every_module_has_a_test_module_of_its_name_or_a_row_in_tests_readme() -> None:
+    """`<layer>/<module>.py` is tested in `tests/<layer>/test_<module>.py`, or tests/README.md says where and why."""
+    tests = Path(__file__).parent
+    readme = (tests / "README.md").read_text(encoding="utf-8")
+    listed = {
+        path.rstrip("/")
+        for path in re.findall(r"^\| (.+?) \|", readme, re.MULTILINE)
+        for path in re.findall(r"`([^`]+)`", path)
+    }
+    unplaced = []
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE)
+        if path.name == "__init__.py" or len(path.read_text(encoding="utf-8").splitlines()) < 25:
+            continue
+        mirrored = tests / relative.parent / f"test_{path.stem}.py"
+        in_readme = any(str(relative) == entry or str(relative).startswith(f"{entry}/") for entry in listed)
+        if not mirrored.exists() and not in_readme:
+            unplaced.append(str(relative))
+    assert unplaced == [], f"add tests/<layer>/test_<module>.py, or a row to tests/README.md, for: {unplaced}"
