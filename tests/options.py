@@ -48,7 +48,16 @@ OPTION_FILES: dict[tuple[str, str], list[str]] = {
     ("ci", "gitlab"): [".gitlab-ci.yml"],
     ("tracking", "server"): [
         f"deploy/k8s/{name}.yaml"
-        for name in ("kustomization", "configmap", "deployment", "service", "hpa", "secret.template")
+        for name in (
+            "kustomization",
+            "configmap",
+            "deployment",
+            "service",
+            "hpa",
+            "secret.template",
+            "batches-pvc",
+            "score-cronjob",
+        )
     ],
 }
 

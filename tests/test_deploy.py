@@ -109,7 +109,16 @@ def test_kubernetes_manifests_are_valid_offline(bake):
     assert result.exit_code == 0, result.exception
     documents = k8s_documents(result.project_path)
     kinds = {document["kind"] for document in documents}
-    assert kinds == {"Kustomization", "ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "Secret"}
+    assert kinds == {
+        "Kustomization",
+        "ConfigMap",
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "Secret",
+        "PersistentVolumeClaim",
+        "CronJob",
+    }
     version = kubernetes_validate.latest_version()
     for document in documents:
         if document["kind"] != "Kustomization":
@@ -133,6 +142,28 @@ def test_kubernetes_deployment_is_probed_bounded_and_non_root(bake):
     assert secret_refs == [secret["metadata"]["name"]]
 
 
+def test_the_scoring_cronjob_scores_into_a_dated_folder_as_the_apis_user(bake):
+    result = bake(**TEAM)
+    assert result.exit_code == 0, result.exception
+    documents = k8s_documents(result.project_path)
+    cronjob = next(d for d in documents if d["kind"] == "CronJob")
+    job = cronjob["spec"]["jobTemplate"]["spec"]
+    pod = job["template"]["spec"]
+    container = pod["containers"][0]
+    # One run at a time, never retried: a refused batch (too many rejected rows) would be refused again.
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid" and job["backoffLimit"] == 0
+    assert "my_ml_product score /batches/incoming" in container["command"][-1]
+    assert "$(date -u +%Y-%m-%d)" in container["command"][-1]
+    deployment = next(d for d in documents if d["kind"] == "Deployment")
+    assert pod["securityContext"] == deployment["spec"]["template"]["spec"]["securityContext"]
+    assert container["envFrom"] == deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    claim = next(d for d in documents if d["kind"] == "PersistentVolumeClaim")
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    assert volumes["batches"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    assert container["image"] == deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
 def test_kustomize_renders_the_manifests(bake):
     kubectl = shutil.which("kubectl")
     if kubectl is None:
@@ -145,7 +176,14 @@ def test_kustomize_renders_the_manifests(bake):
     assert rendered.returncode == 0, rendered.stderr
     documents = list(yaml.safe_load_all(rendered.stdout))
     # The Secret is a template that stays out of the rendered output: real secrets are created in the cluster.
-    assert {d["kind"] for d in documents} == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"}
+    assert {d["kind"] for d in documents} == {
+        "ConfigMap",
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PersistentVolumeClaim",
+        "CronJob",
+    }
     version = kubernetes_validate.latest_version()
     for document in documents:
         kubernetes_validate.validate(document, version, strict=True)
@@ -153,3 +191,7 @@ def test_kustomize_renders_the_manifests(bake):
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert labels["app.kubernetes.io/name"] == "my-ml-product"
     assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    # The API's Service sends requests to the API's pods only, never to a scoring job's.
+    service = next(d for d in documents if d["kind"] == "Service")
+    scoring = next(d for d in documents if d["kind"] == "CronJob")["spec"]["jobTemplate"]["spec"]["template"]
+    assert not service["spec"]["selector"].items() <= scoring["metadata"]["labels"].items()
