@@ -188,6 +188,12 @@ class S3:
         client = boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1", **self._boto_credentials())
         client.create_bucket(Bucket=bucket)
 
+    def upload(self, bucket: str, key: str, path: Path) -> None:
+        import boto3
+
+        client = boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1", **self._boto_credentials())
+        client.upload_file(str(path), bucket, key)
+
     def _boto_credentials(self) -> dict[str, str]:
         return {
             "aws_access_key_id": self.credentials["AWS_ACCESS_KEY_ID"],

@@ -154,6 +154,46 @@ def test_dvc_push_then_pull_restores_the_data_in_a_fresh_clone(trained: Path, s3
         assert (clone / output).read_bytes() == (trained / output).read_bytes(), output
 
 
+SAME_PREDICTIONS = """
+import sys, pandas as pd
+a, b = (pd.read_parquet(path).sort_values("source_row") for path in sys.argv[1:])
+assert len(a) == len(b) > 0 and a["prediction"].tolist() == b["prediction"].tolist(), (len(a), len(b))
+"""
+
+
+def test_score_reads_a_batch_from_the_bucket_with_the_dvc_remotes_settings(trained: Path, s3: services.S3) -> None:
+    s3.create_bucket("tonights-batches")
+    s3.upload("tonights-batches", "2026-12-06/test.csv", trained / "data/processed/test.csv")
+    # The keys as a team sets them for DVC; the endpoint comes from `dvc remote modify --local` (configured above).
+    env = clean_env(trained, **s3.credentials)
+    run(trained, PACKAGE, "score", "s3://tonights-batches/2026-12-06", "scored/from-s3", "--overwrite", env=env)
+    run(trained, PACKAGE, "score", "data/processed/test.csv", "scored/local", "--overwrite", env=env)
+    run(trained, ".venv/bin/python", "-c", SAME_PREDICTIONS, "scored/from-s3", "scored/local", env=env)
+    lineage = json.loads((trained / "scored/from-s3-summary.json").read_text())
+    assert lineage["input"] == "s3://tonights-batches/2026-12-06"
+
+    # The bucket's endpoint gone: one sentence naming the input and what to check, no traceback, nothing written.
+    config = trained / ".dvc/config.local"
+    kept = config.read_text()
+    run(trained, ".venv/bin/dvc", "remote", "modify", "--local", "storage", "endpointurl", "http://127.0.0.1:9")
+    try:
+        down = subprocess.run(
+            [PACKAGE, "score", "s3://tonights-batches/2026-12-06", "scored/down"],
+            cwd=trained,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        config.write_text(kept)
+    assert down.returncode != 0
+    assert "cannot read s3://tonights-batches/2026-12-06" in down.stderr + down.stdout
+    assert "Traceback" not in down.stderr + down.stdout
+    assert not (trained / "scored/down").exists()
+
+
 @pytest.fixture(scope="module")
 def service(trained: Path) -> Iterator[str]:
     port = services.free_port()

@@ -18,6 +18,8 @@ import pyarrow.csv
 import pyarrow.fs
 import pyarrow.parquet
 
+from ..user_errors import UserError
+
 # Bytes of CSV per chunk: about 25,000 rows of 30 numbers, a few MB of memory per step.
 CSV_BLOCK_BYTES = 16 << 20
 PARQUET_BATCH_ROWS = 32_768
@@ -42,11 +44,23 @@ def list_sources(location: str, filesystem: pyarrow.fs.FileSystem | None = None)
 
     FileNotFoundError or ValueError with a sentence when there is nothing to score.
     """
-    if filesystem is None:
+    if filesystem is None and location.startswith("s3://"):
+        from .dvc_remote import s3_filesystem
+
+        # pyarrow names an S3 object bucket/key, without the scheme.
+        filesystem, path = s3_filesystem(Path.cwd()), location.removeprefix("s3://")
+    elif filesystem is None:
         filesystem, path = pyarrow.fs.LocalFileSystem(), str(Path(location).resolve())
     else:
         path = location
-    info = filesystem.get_file_info(path)
+    try:
+        info = filesystem.get_file_info(path)
+    except OSError as error:
+        # The bucket's endpoint down or refusing the keys: one sentence (a missing file is NotFound, not an error).
+        raise UserError(
+            f"cannot read {location}: {str(error).splitlines()[0]}; check the DVC remote's endpointurl and keys "
+            "(`dvc remote list`, docs/batch.md)"
+        ) from None
     if info.type == pyarrow.fs.FileType.NotFound:
         raise FileNotFoundError(f"{location} does not exist")
     if info.type == pyarrow.fs.FileType.File:
