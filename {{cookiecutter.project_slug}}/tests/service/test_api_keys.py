@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -35,7 +35,7 @@ def keyed(tracking_uri: str, tmp_path: Path) -> Iterator[TestClient]:
         yield client
 
 
-def call(client: TestClient, route: str, headers: dict[str, str]) -> httpx.Response:
+def call(client: TestClient, route: str, headers: dict[str, str]) -> httpx2.Response:
     """One request to a route of each group, valid, so that a request let in answers as it would for anyone."""
     if route == "POST /predict":
         return client.post("/predict", json=record(), headers=headers)
@@ -125,7 +125,7 @@ def test_under_a_root_path_a_predict_key_still_cannot_reach_admin(tracking_uri: 
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(f"{base}/ready")
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx2.Client(base_url=base, timeout=30) as client:
             refused = client.post("/admin/reload", headers=key("web"))
             assert refused.status_code == 403
             assert "lacks the admin scope, which /admin/reload needs" in refused.json()["detail"]

@@ -107,13 +107,8 @@ def simulate(
     for (prediction_id, _), actual in zip(chosen, records(truths.to_frame("actual")), strict=True):
         # The service records the sender from its API key, not from the body.
         body = {"prediction_id": prediction_id, "actual": actual["actual"]}
-<<<<<<< HEAD
         response = client.post("/feedback", json=body, headers=feedback_headers)
-        if response.status_code in (httpx.codes.OK, httpx.codes.CREATED):
-=======
-        response = client.post("/feedback", json=body)
         if response.status_code in (httpx2.codes.OK, httpx2.codes.CREATED):
->>>>>>> 3dbea91 (httpx2 replaces httpx in the generated project (issue 25): Starlette 1.10's TestClient deprecates httpx for httpx2, the maintained successor (pydantic/httpx2, same API), so the project's own clients (simulate, the reload notice, doctor, the registry lookup, the benchmark) and tests move to it and the deprecation is gone; pytest now fails on any warning raised from the project's own code and on Starlette's test-client warning; the universal lock is limited to Linux, macOS and Windows ([tool.uv] environments), since httpx2 pins a browser-only build for emscripten that no bake installs)
             tally.feedback += 1
         else:
             tally.errors[f"feedback {response.status_code}"] += 1
@@ -139,15 +134,10 @@ def main(
     if not (is_loopback(url) or allow_remote):
         raise SystemExit(f"refusing to send synthetic traffic to {url}: not a loopback address (--allow-remote)")
     settings, params = get_settings(), load_params()
-<<<<<<< HEAD
     # Each request carries the first key with the scope it needs (a web key may predict without labelling).
     keys = settings.service_keys()
     headers = {scope: as_header(secret_for(keys, scope)) for scope in ("predict", "feedback")}
-    with httpx.Client(base_url=url, headers=headers["predict"], timeout=30.0) as client:
-=======
-    headers = {"X-API-Key": settings.api_key.get_secret_value()} if settings.api_key else {}
-    with httpx2.Client(base_url=url, headers=headers, timeout=30.0) as client:
->>>>>>> 3dbea91 (httpx2 replaces httpx in the generated project (issue 25): Starlette 1.10's TestClient deprecates httpx for httpx2, the maintained successor (pydantic/httpx2, same API), so the project's own clients (simulate, the reload notice, doctor, the registry lookup, the benchmark) and tests move to it and the deprecation is gone; pytest now fails on any warning raised from the project's own code and on Starlette's test-client warning; the universal lock is limited to Linux, macOS and Windows ([tool.uv] environments), since httpx2 pins a browser-only build for emscripten that no bake installs)
+    with httpx2.Client(base_url=url, headers=headers["predict"], timeout=30.0) as client:
         try:
             _, types, _ = served_features(client)
         except httpx2.TransportError as error:
