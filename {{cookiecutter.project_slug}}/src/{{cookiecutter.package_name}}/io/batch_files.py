@@ -42,7 +42,8 @@ class Source:
 def list_sources(location: str, filesystem: pyarrow.fs.FileSystem | None = None) -> list[Source]:
     """The CSV and Parquet files of `location`: a file, or every such file under a folder (sorted, recursive).
 
-    FileNotFoundError or ValueError with a sentence when there is nothing to score.
+    FileNotFoundError or ValueError with a sentence when there is nothing to score; UserError when an s3:// INPUT's
+    bucket does not answer or refuses the keys.
     """
     if filesystem is None and location.startswith("s3://"):
         from .dvc_remote import s3_filesystem

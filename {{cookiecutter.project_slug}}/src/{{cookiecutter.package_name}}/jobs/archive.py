@@ -22,8 +22,8 @@ from ..store.repository import delete_archived, oldest_predictions
 from .context import say
 
 # Rows per delete transaction. On SQLite a write transaction excludes every other writer, so while it runs the
-# service's inserts of new predictions wait (up to busy_timeout): a few thousand rows keep that wait to tens of
-# milliseconds, where one transaction over a month of rows would hold the service for seconds or minutes. On
+# service's inserts of new predictions wait (up to busy_timeout): a few thousand rows keep each wait to about a
+# second at worst on a busy machine, where one transaction over a month of rows would hold the service for minutes. On
 # PostgreSQL a smaller transaction holds fewer row locks and gives autovacuum dead rows to reclaim as it goes.
 BATCH_SIZE = 5000
 # Progress every this many batches: a month of a busy service is hundreds of them.

@@ -20,7 +20,8 @@ from prometheus_fastapi_instrumentator import Instrumentator
 
 from .deps import ServiceState
 from .fast.child_loader import load_in_child_process
-from .fast.serving import add_http_metrics, prepare_model, start_fast_serving
+from .fast.numpy_path import with_numpy_path
+from .fast.serving import add_http_metrics, start_fast_serving
 from .prometheus import UNMEASURED
 from .routers.predict import build_predict_router
 from .served_model import ModelLoader, ServedModel, load_served_model
@@ -50,7 +51,7 @@ def instrument_plain(app: FastAPI, registry: CollectorRegistry) -> None:
 
 
 PLAIN = ServingMode("plain", load_served_model, lambda model: model, start_plain_serving, instrument_plain)
-FAST = ServingMode("fast", load_in_child_process, prepare_model, start_fast_serving, add_http_metrics)
+FAST = ServingMode("fast", load_in_child_process, with_numpy_path, start_fast_serving, add_http_metrics)
 
 
 def serving_mode(name: str, model_loader: ModelLoader | None = None) -> ServingMode:

@@ -12,7 +12,7 @@ serving_modes.py picks the mode; serving.py below starts this one.
 | predict_routes | routers/predict.py's routes    | the pieces wired, orjson       | test_serving_modes.py           |
 | http_metrics   | instrumentator's middleware    | no Request, Info, route match  | test_serving_modes.py           |
 | serving        | route order; GC full scans     | hot routes first; model frozen | every endpoint test, both modes |
-| serving        | the swapped-in model as loaded | a new version gets numpy_path  | test_reload.py                  |
+| numpy_path     | the swapped-in model as loaded | a new version gets it too      | test_reload.py                  |
 
 docs/performance.md has what each piece buys, measured by `make bench`.
 """

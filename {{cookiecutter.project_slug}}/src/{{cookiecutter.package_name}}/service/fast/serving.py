@@ -12,10 +12,8 @@ from fastapi import FastAPI
 from ..deps import ServiceState
 from ..prediction import Item, predict_and_log
 from ..prometheus import UNMEASURED
-from ..served_model import ServedModel
 from .http_metrics import HttpMetrics, HttpMetricsMiddleware
 from .micro_batching import MicroBatcher
-from .numpy_path import with_numpy_path
 from .predict_routes import build_fast_predict_router
 
 
@@ -24,13 +22,8 @@ def add_http_metrics(app: FastAPI, state_registry: Any) -> None:
     app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(state_registry), unmeasured=UNMEASURED)
 
 
-def prepare_model(model: ServedModel) -> ServedModel:
-    """The numpy path, when it reproduces the pipeline (numpy_path.py): for the first model and each swapped in."""
-    return with_numpy_path(model)
-
-
 async def start_fast_serving(app: FastAPI, state: ServiceState, stack: AsyncExitStack) -> None:
-    """Serve state.model (prepared by `prepare_model`) through the fast pieces; the batcher stops with `stack`."""
+    """Serve state.model (on its numpy path) through the fast pieces; the batcher stops with `stack`."""
     assert state.schemas is not None
     settings, engine = state.settings, state.engine
 
