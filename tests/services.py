@@ -79,10 +79,10 @@ def http_ok(url: str) -> bool:
 
 
 def start(
-    command: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    command: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None, append: bool = False
 ) -> subprocess.Popen[bytes]:
-    """Start a process in its own group (its workers die with it), output to `log`, stdin closed."""
-    with log.open("wb") as out:
+    """Start a process in its own group (its workers die with it), output to `log` (or after it), stdin closed."""
+    with log.open("ab" if append else "wb") as out:
         return subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd,
             start_new_session=True,
@@ -103,6 +103,37 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 15, sig: int = signa
         os.killpg(process.pid, signal.SIGKILL)
 
 
+class PostgresServer:
+    """The server process of a cluster: started, stopped and restarted on the same data folder and port."""
+
+    def __init__(self, command: list[str], ready: list[str], log: Path) -> None:
+        self.command, self.ready, self.log = command, ready, log
+        self.process = self._start(append=False)
+
+    def _start(self, append: bool) -> subprocess.Popen[bytes]:
+        process = start(self.command, self.log, append=append)
+        try:
+            wait_until(self._answers, "PostgreSQL", process, self.log, 60)
+        except BaseException:
+            stop(process, timeout=30, sig=signal.SIGINT)
+            raise
+        return process
+
+    def _answers(self) -> bool:
+        return subprocess.run(self.ready, check=False).returncode == 0
+
+    def stop(self) -> None:
+        # SIGINT is PostgreSQL's "fast" shutdown: open client sessions are ended instead of waited for.
+        stop(self.process, timeout=30, sig=signal.SIGINT)
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """What `pg_ctl restart -m fast` does (a fast shutdown, then a start on the same data and port), keeping the
+        new process here so that the fixture stops it; the database stays away `down_seconds` in between."""
+        self.stop()
+        time.sleep(down_seconds)
+        self.process = self._start(append=True)
+
+
 @dataclass(frozen=True)
 class Postgres:
     """A running PostgreSQL cluster: one role with a password, reached over TCP."""
@@ -111,6 +142,7 @@ class Postgres:
     user: str
     password: str
     psql: Path
+    server: PostgresServer
 
     def url(self, database: str, driver: str = "postgresql+psycopg") -> str:
         return f"{driver}://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}"
@@ -123,6 +155,10 @@ class Postgres:
         )  # fmt: skip
         assert result.returncode == 0, f"psql failed on {statement!r}: {result.stderr}"
         return result.stdout.strip()
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Restart the server under its clients (PostgresServer.restart)."""
+        self.server.restart(down_seconds)
 
 
 @contextmanager
@@ -154,17 +190,17 @@ def postgres(databases: tuple[str, ...]) -> Iterator[Postgres]:
         unavailable(f"initdb failed: {result.stderr.strip()[-500:]}")
     server = [*as_user, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(folder)]
     server += ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=100"]
-    process = start(server, log)
+    ready = [str(bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]
+    running: PostgresServer | None = None
     try:
-        ready = [str(bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]
-        wait_until(lambda: subprocess.run(ready, check=False).returncode == 0, "PostgreSQL", process, log, 60)
-        cluster = Postgres(port=port, user="app", password=password, psql=bin_dir / "psql")
+        running = PostgresServer(server, ready, log)
+        cluster = Postgres(port=port, user="app", password=password, psql=bin_dir / "psql", server=running)
         for database in databases:
             cluster.sql("postgres", f"CREATE DATABASE {database}")
         yield cluster
     finally:
-        # SIGINT is PostgreSQL's "fast" shutdown: open client sessions are ended instead of waited for.
-        stop(process, timeout=30, sig=signal.SIGINT)
+        if running is not None:
+            running.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 

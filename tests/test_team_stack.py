@@ -5,6 +5,7 @@ at them by configuration alone (`.env`, `dvc remote modify --local`), as its REA
 """
 
 import csv
+import itertools
 import json
 import os
 import subprocess
@@ -12,8 +13,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +65,7 @@ def get_json(url: str) -> Any:
         return json.load(response)
 
 
-def post_json(url: str, body: Any) -> tuple[int, Any]:
+def post_json(url: str, body: Any, timeout: float = REQUEST_TIMEOUT) -> tuple[int, Any]:
     request = urllib.request.Request(
         url,
         data=json.dumps(body).encode(),
@@ -70,7 +73,7 @@ def post_json(url: str, body: Any) -> tuple[int, Any]:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(errors="replace")
@@ -275,3 +278,83 @@ def test_monitor_and_retrain_work_against_the_same_stack(
     # The retrained model went through the server to the bucket, and the feedback it learnt from is versioned by DVC.
     assert len(s3.keys(MLFLOW_BUCKET)) > artifacts_before
     assert (trained / "data/feedback/feedback.csv.dvc").is_file()
+
+
+# The restart under load below: at most LOAD_RATE requests/s from LOAD_CLIENTS threads for LOAD_SECONDS, PostgreSQL
+# shut down (fast) after RESTART_AFTER seconds and kept away for DOWN_SECONDS. A request slower than HUNG has hung.
+LOAD_SECONDS, LOAD_RATE, LOAD_CLIENTS, RESTART_AFTER, DOWN_SECONDS, HUNG = 20, 150, 16, 6, 2, 10
+# Requests sent this long after the database answers again must all succeed: the pool has replaced its connections.
+RECOVERY_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One request of the load: when it left (seconds from the start), its status (or why none came), its body."""
+
+    at: float
+    status: int | str
+    body: Any
+
+
+def send(url: str, features: dict[str, float], began: float) -> Sent:
+    at = time.monotonic() - began
+    try:
+        status, body = post_json(url, features, timeout=HUNG)
+    except (urllib.error.URLError, OSError) as error:  # a timeout, a refused or reset connection
+        status, body = f"no answer: {error}", None
+    return Sent(at, status, body)
+
+
+def paced_load(url: str, rows: list[dict[str, float]], began: float) -> list[Sent]:
+    """Requests due at fixed intervals (LOAD_RATE a second) until LOAD_SECONDS, shared by LOAD_CLIENTS threads: a
+    slow answer delays only its own thread, so the load stays bounded whatever the service does."""
+    slots = itertools.count()  # next() on a count is atomic in CPython: each slot goes to one thread
+
+    def client() -> list[Sent]:
+        sent = []
+        while (slot := next(slots)) < LOAD_SECONDS * LOAD_RATE:
+            time.sleep(max(0.0, began + slot / LOAD_RATE - time.monotonic()))
+            sent.append(send(url, rows[slot % len(rows)], began))
+        return sent
+
+    with ThreadPoolExecutor(LOAD_CLIENTS) as pool:
+        clients = [pool.submit(client) for _ in range(LOAD_CLIENTS)]
+        return sorted((one for future in clients for one in future.result()), key=lambda one: one.at)
+
+
+def test_a_postgresql_restart_under_load_gives_503s_then_recovers_with_no_acknowledged_row_lost(
+    service: str, trained: Path, postgres: services.Postgres
+) -> None:
+    rows = [features for features, _ in feature_rows(trained)]
+    before = int(postgres.sql("predictions", "SELECT count(*) FROM predictions"))
+    began = time.monotonic()
+    with ThreadPoolExecutor(1) as load:
+        answers = load.submit(paced_load, f"{service}/predict", rows, began)
+        time.sleep(RESTART_AFTER)
+        down = time.monotonic() - began
+        postgres.restart(down_seconds=DOWN_SECONDS)
+        up = time.monotonic() - began
+        sent = answers.result()
+
+    statuses = Counter(one.status for one in sent)
+    acked = {one.body["prediction_id"] for one in sent if one.status == 200}
+    stored = set(postgres.sql("predictions", "SELECT id FROM predictions").split())
+    added = int(postgres.sql("predictions", "SELECT count(*) FROM predictions")) - before
+    failed = [one for one in sent if one.status != 200]
+    failing = f"sent {failed[0].at:.1f}-{failed[-1].at:.1f} s" if failed else "none"
+    print(
+        f"\nPostgreSQL restart under load: {len(sent)} requests in {LOAD_SECONDS} s, down {down:.1f}-{up:.1f} s; "
+        f"{statuses[200]} 200s, {statuses[503]} 503s, {len(failed) - statuses[503]} other; failures {failing}; "
+        f"{len(acked)} acked, {len(acked & stored)} of them stored, {added} rows added"
+    )
+    # Every answer is a success or a 503 that says the log is down: no other 5xx, none hung past HUNG seconds.
+    assert set(statuses) <= {200, 503}, [(one.at, one.status, one.body) for one in failed if one.status != 503][:5]
+    assert statuses[503] > 0, "the restart gave no 503: the load did not reach the outage"
+    assert all("prediction log unavailable" in one.body for one in failed), failed[:3]
+    # Recovery: every request sent a few seconds after the database answered again succeeded, and a few more now.
+    late = [one for one in sent if one.at > up + RECOVERY_SECONDS]
+    assert late and all(one.status == 200 for one in late), [one for one in late if one.status != 200][:3]
+    after = [post_json(f"{service}/predict", features, timeout=HUNG) for features in rows[:20]]
+    assert [status for status, _ in after] == [200] * len(after)
+    # Nothing acknowledged was lost across the restart.
+    assert acked <= stored, f"{len(acked - stored)} acknowledged predictions are not in the table"
