@@ -10,6 +10,8 @@ of a round alike: each ratio is taken within a round, and the median and range o
 req/s, p50 and p99 latency it prints the CPU time each server spent per request (its processes' user and system
 time, Linux), a ratio that a busy machine changes far less than req/s, and each mode's worker memory. The service
 logs every prediction to a throwaway SQLite file: the project's own log stays clean.
+`--keys` adds a third service, fast mode with API_KEYS set (three named keys, the one sent being the last), loaded
+with its X-API-Key beside the unkeyed fast one, and prints what the key check costs.
 Needs a champion in the registry (`make pipeline`); MLFLOW_TRACKING_URI and MODEL_URI are read as the service does.
 """
 
@@ -35,6 +37,10 @@ import httpx2
 HERE = Path(__file__).resolve().parent
 PACKAGE = "{{ cookiecutter.package_name }}"
 CONSTANT = {"prediction_id": "00000000-0000-0000-0000-000000000000", "prediction": 0, "model_version": "1"}
+# --keys: three keys as an operator would set them; the one the load sends is checked against all three (every
+# digest is compared, whichever matches), so its place in the list does not change the cost.
+BENCH_SECRET = "bench-predict-key-0c51d2e4"
+BENCH_KEYS = f"ops:admin:bench-admin-key-9a1f,app:feedback:bench-feedback-key-77e0,web:predict:{BENCH_SECRET}"
 
 
 def create_bare_app() -> Any:
@@ -96,12 +102,13 @@ def sample_record(base: str) -> dict[str, Any]:
     return {column["name"]: "a" if column["type"] == "string" else 1.0 for column in inputs}
 
 
-def run_wrk(url: str, body: bytes, connections: int, duration: float) -> dict[str, float]:
+def run_wrk(url: str, body: bytes, connections: int, duration: float, headers: dict[str, str]) -> dict[str, float]:
     """One wrk run: req/s, p50 and p99 latency in ms, requests answered and non-2xx answers."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(
             'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-            f"wrk.body = {json.dumps(body.decode())}\n"
+            + "".join(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n" for name, value in headers.items())
+            + f"wrk.body = {json.dumps(body.decode())}\n"
         )
     command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency", "-s", script.name, url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -123,12 +130,14 @@ def run_wrk(url: str, body: bytes, connections: int, duration: float) -> dict[st
     }
 
 
-async def run_httpx(url: str, body: bytes, connections: int, duration: float) -> dict[str, float]:
+async def run_httpx(
+    url: str, body: bytes, connections: int, duration: float, extra: dict[str, str]
+) -> dict[str, float]:
     """Fallback client: `connections` workers, each sending one request after another, for `duration` seconds."""
     latencies: list[float] = []
     errors = 0
     limits = httpx2.Limits(max_connections=connections, max_keepalive_connections=connections)
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **extra}
     async with httpx2.AsyncClient(limits=limits, timeout=30) as client:
         deadline = time.perf_counter() + duration
 
@@ -153,10 +162,12 @@ async def run_httpx(url: str, body: bytes, connections: int, duration: float) ->
     }
 
 
-def load(url: str, body: bytes, connections: int, duration: float) -> dict[str, float]:
+def load(
+    url: str, body: bytes, connections: int, duration: float, headers: dict[str, str] | None = None
+) -> dict[str, float]:
     if shutil.which("wrk"):
-        return run_wrk(url, body, connections, duration)
-    return asyncio.run(run_httpx(url, body, connections, duration))
+        return run_wrk(url, body, connections, duration, headers or {})
+    return asyncio.run(run_httpx(url, body, connections, duration, headers or {}))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -184,10 +195,12 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def measure(pid: int, url: str, body: bytes, connections: int, duration: float) -> dict[str, float]:
+def measure(
+    pid: int, url: str, body: bytes, connections: int, duration: float, headers: dict[str, str]
+) -> dict[str, float]:
     """One load run, plus the milliseconds of CPU the server spent per request it answered."""
     before = cpu_seconds(pid)
-    result = load(url, body, connections, duration)
+    result = load(url, body, connections, duration, headers)
     result["cpu_ms"] = (cpu_seconds(pid) - before) * 1000 / max(result["requests"], 1.0)
     return result
 
@@ -231,6 +244,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument("--batch", type=int, default=100, help="records per batch request")
     parser.add_argument("--skip-mlflow", action="store_true", help="do not start `mlflow models serve`")
+    parser.add_argument("--keys", action="store_true", help="also fast mode with API_KEYS set: the key check's cost")
     args = parser.parse_args()
 
     settings = importlib.import_module(f"{PACKAGE}.settings").get_settings()
@@ -242,7 +256,7 @@ def main() -> None:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     modes = ("fast", "plain")
-    ports = {"fast": free_port(), "plain": free_port(), "bare": free_port(), "mlflow": free_port()}
+    ports = {name: free_port() for name in ("fast", "plain", "bare", "mlflow", "keyed")}
     uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--workers", "1"]
     servers: dict[str, subprocess.Popen[bytes]] = {}
     runs: dict[tuple[str, str], list[dict[str, float]]] = {}
@@ -253,6 +267,14 @@ def main() -> None:
                 [*uvicorn, "--port", str(ports[mode]), "--factory", f"{PACKAGE}.service.app:create_app"],
                 env | {"SERVING_MODE": mode, "DATABASE_URL": f"sqlite:///{workdir / f'{mode}.db'}"},
                 f"http://127.0.0.1:{ports[mode]}/ready",
+            )
+        if args.keys:
+            # The same fast service, with keys: every request is checked against the three before it is served.
+            keyed_env = env | {"SERVING_MODE": "fast", "DATABASE_URL": f"sqlite:///{workdir / 'keyed.db'}"}
+            servers["keyed"] = start(
+                [*uvicorn, "--port", str(ports["keyed"]), "--factory", f"{PACKAGE}.service.app:create_app"],
+                keyed_env | {"API_KEYS": BENCH_KEYS, "API_KEY": ""},
+                f"http://127.0.0.1:{ports['keyed']}/ready",
             )
         servers["bare"] = start(
             [
@@ -303,11 +325,12 @@ def main() -> None:
                 )
                 for name in servers
             }
-            for url, body in targets.values():
-                load(url, body, args.connections, 1.0)  # warm-up
+            headers = {name: {"X-API-Key": BENCH_SECRET} if name == "keyed" else {} for name in servers}
+            for name, (url, body) in targets.items():
+                load(url, body, args.connections, 1.0, headers[name])  # warm-up
             for _ in range(args.rounds):
                 for name, (url, body) in targets.items():
-                    run = measure(servers[name].pid, url, body, args.connections, args.duration)
+                    run = measure(servers[name].pid, url, body, args.connections, args.duration, headers[name])
                     runs.setdefault((scenario, name), []).append(run)
         memory = {mode: rss_mb(servers[mode].pid) for mode in modes}
     finally:
@@ -343,6 +366,14 @@ def main() -> None:
                 line += f"   service/mlflow = {spread(speedups(service, mlflow_runs))}"
                 line += f"   by CPU {spread(speedups(service, mlflow_runs, 'cpu_ms'))}"
             print(f"{line}   ({mode})")
+    if args.keys:
+        print()
+        print("the key check's cost, fast mode with API_KEYS / without, median (range) over the rounds:")
+        for scenario in bodies:
+            keyed, unkeyed = runs[(scenario, "keyed")], runs[(scenario, "fast")]
+            by_rps = spread([100 * ratio for ratio in speedups(keyed, unkeyed)])
+            by_cpu = spread([100 * ratio for ratio in speedups(keyed, unkeyed, "cpu_ms")])
+            print(f"{scenario:<10} req/s {by_rps} %   by CPU per request {by_cpu} %")
     print()
     for mode, (rss, peak) in memory.items():
         print(f"{mode} worker memory: {rss:.0f} MB resident, {peak:.0f} MB peak")
