@@ -23,8 +23,9 @@ from .context import say
 
 # Rows per delete transaction. On SQLite a write transaction excludes every other writer, so while it runs the
 # service's inserts of new predictions wait (up to busy_timeout): a few thousand rows keep each wait to about a
-# second at worst on a busy machine, where one transaction over a month of rows would hold the service for minutes. On
-# PostgreSQL a smaller transaction holds fewer row locks and gives autovacuum dead rows to reclaim as it goes.
+# second at worst on a busy machine (docs/performance.md, Archive), where one transaction over a month of rows
+# would hold the service for minutes. On PostgreSQL a smaller transaction holds fewer row locks and gives
+# autovacuum dead rows to reclaim as it goes.
 BATCH_SIZE = 5000
 # Progress every this many batches: a month of a busy service is hundreds of them.
 PROGRESS_EVERY = 20
