@@ -15,6 +15,7 @@ from tests.projects import Projects
 SLOWEST_FIRST = (
     "checks-classification",  # the project's own lint, type check and tests: 1,600 s
     "lifecycle-classification",  # make pipeline, repro, service, benchmark, DVC experiments and queue: 820 s
+    "spark",  # make pipeline, make install-spark, both engines on one batch: 710 s loaded (tests/test_spark.py)
     "checks-regression",  # 640 s
     "lab",  # 260 s
     "team-stack",  # 190 s

@@ -114,11 +114,16 @@ def id_texts(count: int) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "-")
 
 
+def is_text(data_type: pa.DataType) -> bool:
+    """Arrow's text types: a CSV read here gives `string`, pandas writes its text to Parquet as `large_string`."""
+    return bool(pa.types.is_string(data_type) or pa.types.is_large_string(data_type))
+
+
 def as_numbers(table: pa.Table, kinds: dict[str, Kind]) -> pa.Table:
     """Numeric features read as text become float64 in Arrow when every value is a number (the usual case, fast);
     a column with text in it stays text, for `text_in_numbers` to find the rows."""
     for name, kind in kinds.items():
-        if kind == "numeric" and name in table.column_names and pa.types.is_string(table.schema.field(name).type):
+        if kind == "numeric" and name in table.column_names and is_text(table.schema.field(name).type):
             try:
                 column = pc.cast(table.column(name), pa.float64())
             except pa.ArrowInvalid:
