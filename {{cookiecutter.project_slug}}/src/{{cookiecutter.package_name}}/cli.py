@@ -156,13 +156,19 @@ def monitor(
     since: str | None = typer.Option(None, "--since", help="Only predictions since a time: 24h, 7d or ISO 8601"),
     fail: bool = typer.Option(True, "--fail/--no-fail", help="Exit 1 when a threshold is crossed"),
     retrain_on_breach: bool = typer.Option(False, "--retrain-on-breach", help="Run `retrain` when one is crossed"),
+    scored: Annotated[
+        Path | None,
+        typer.Option("--scored", metavar="OUTPUT", help="A batch `score` wrote, not the logged predictions"),
+    ] = None,
 ) -> None:
     """Evidently drift, data and quality report of the champion's logged predictions against its training data."""
     if last is not None and since is not None:
         raise typer.BadParameter("use --last or --since, not both")
+    if scored is not None and (last is not None or since is not None or retrain_on_breach):
+        raise typer.BadParameter("--scored reads a batch: --last, --since and --retrain-on-breach are for the log")
     from .jobs import monitor as job
 
-    raise typer.Exit(job.main(last=last, since=since, fail=fail, retrain_on_breach=retrain_on_breach))
+    raise typer.Exit(job.main(last=last, since=since, fail=fail, retrain_on_breach=retrain_on_breach, scored=scored))
 
 
 class ScoreEngine(StrEnum):
@@ -185,6 +191,21 @@ def score(
     from .jobs import score as job
 
     raise typer.Exit(job.main(input_location, output, model_uri, overwrite, engine.value, master))
+
+
+feedback = typer.Typer(help="Outcomes of predictions, besides POST /feedback.", no_args_is_help=True)
+app.add_typer(feedback, name="feedback")
+
+
+@feedback.command("import")
+def feedback_import(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A .csv or .parquet file: prediction_id, actual")],
+    scored: Annotated[Path, typer.Option("--scored", metavar="OUTPUT", help="The batch `score` wrote these ids in")],
+) -> None:
+    """Store the outcomes of batch rows by prediction_id, as POST /feedback would, with source file:<FILE's name>."""
+    from .jobs import feedback_import as job
+
+    raise typer.Exit(job.main(file, scored))
 
 
 @app.command()

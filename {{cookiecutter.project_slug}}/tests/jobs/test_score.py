@@ -13,8 +13,11 @@ from mlflow import MlflowClient
 from {{ cookiecutter.package_name }}.core.batch_rows import MISSING_COLUMN, NOT_A_NUMBER, NOT_FINITE
 from {{ cookiecutter.package_name }}.io.scoring_runs import scoring_experiment
 from {{ cookiecutter.package_name }}.jobs.context import Paths
+from {{ cookiecutter.package_name }}.jobs.feedback_import import import_outcomes
 from {{ cookiecutter.package_name }}.jobs.ingest import ingest
+from {{ cookiecutter.package_name }}.jobs.monitor import run_scored
 from {{ cookiecutter.package_name }}.jobs.promote import promote
+from {{ cookiecutter.package_name }}.jobs.retrain import read_feedback
 from {{ cookiecutter.package_name }}.jobs.score import Outputs, run
 from {{ cookiecutter.package_name }}.jobs.split import split
 from {{ cookiecutter.package_name }}.jobs.train import train
@@ -196,3 +199,76 @@ def test_the_spark_engine_without_pyspark_says_how_to_install_it_and_master_need
     with pytest.raises(UserError, match="--master is for --engine spark"):
         run(champion, make_params(TASK), str(tmp_path / "batch.csv"), tmp_path / "scored", master="local[2]")
     assert written(tmp_path / "scored") == []
+
+
+def test_monitor_scored_compares_a_batch_with_the_training_data_in_a_report_of_its_own(
+    champion: Settings, tmp_path: Path
+) -> None:
+    # The champion fixture's project (its data/processed/train.csv is the drift reference), reports under tmp_path.
+    root = champion.mlflow_artifact_root.parent
+    settings = champion.model_copy(update={"project_root": root, "monitoring_dir": tmp_path / "monitoring"})
+    params = make_params(TASK)
+    batch(seed=5).to_csv(tmp_path / "alike.csv", index=False)
+    shifted = batch(seed=6)
+    shifted[NUMBER] = shifted[NUMBER] + 60  # customers 60 years older than any the model was trained on
+    shifted.to_csv(tmp_path / "older.csv", index=False)
+    for name in ("alike", "older"):
+        run(settings, params, str(tmp_path / f"{name}.csv"), tmp_path / name)
+
+    alike, _ = run_scored(settings, params, tmp_path / "alike")
+    older, older_dir = run_scored(settings, params, tmp_path / "older")
+
+    assert older_dir.parent == settings.monitoring_dir / "batch-older"
+    assert (older_dir / "report.html").is_file() and (older_dir / "summary.json").is_file()
+    assert (alike.n_current, older.n_current, older.n_labeled) == (60, 60, 0)
+    assert NUMBER in older.drifted_columns and NUMBER not in alike.drifted_columns
+    assert older.drift_share > alike.drift_share
+    assert older.window["description"] == "batch older (60 scored rows)"
+    # The service's report (latest/) and trend (history.jsonl) are the logged predictions' alone.
+    assert sorted(path.name for path in settings.monitoring_dir.iterdir()) == ["batch-alike", "batch-older"]
+    with pytest.raises(UserError, match="is not a dataset written by `score`"):
+        run_scored(settings, params, tmp_path / "older-rejected")
+
+
+def test_feedback_import_stores_batch_outcomes_as_feedback_does_and_they_reach_retrain(
+    champion: Settings, tmp_path: Path
+) -> None:
+    settings = champion.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'predictions.db'}"})
+    batch().to_csv(tmp_path / "batch.csv", index=False)
+    run(settings, make_params(TASK), str(tmp_path / "batch.csv"), tmp_path / "scored")
+    scored = pd.read_parquet(tmp_path / "scored")
+    labelled = scored.head(5)
+    actual = labelled["prediction"].tolist()
+    if TASK == "classification":
+        actual = [str(label) for label in actual]  # as a CSV gives them: "churned" for the model's "churned"
+    bad_label = "maybe" if TASK == "classification" else "a lot"
+    outcomes = pd.DataFrame(
+        {
+            "prediction_id": [*labelled["prediction_id"], "0190a5e2-0000-7000-8000-000000000000", "not-an-id"],
+            "actual": [*actual, actual[0], actual[0]],
+        }
+    )
+    outcomes.loc[1, "actual"] = bad_label
+    outcomes.to_csv(tmp_path / "labels-2026-12.csv", index=False)
+
+    first = import_outcomes(settings, tmp_path / "labels-2026-12.csv", tmp_path / "scored")
+    again = import_outcomes(settings, tmp_path / "labels-2026-12.csv", tmp_path / "scored")
+
+    assert (first.stored, first.repeated, [row for row, _ in first.refused]) == (4, 0, [1, 5, 6])
+    reasons = dict(first.refused)
+    assert reasons[5] == f"no prediction with this id in {tmp_path / 'scored'}"
+    assert reasons[6] == "prediction_id is not a prediction id"
+    assert "maybe" in reasons[1] or "number" in reasons[1]  # POST /feedback's 422 sentence for a bad label
+    assert (again.stored, again.repeated) == (0, 4)  # a repeat is stored once, as a retried POST /feedback
+    # retrain reads these outcomes with the batch row's features, under the file's own source.
+    rows = {row["prediction_id"]: row for row in read_feedback(settings)}
+    stored = [labelled.iloc[i] for i in (0, 2, 3, 4)]
+    assert sorted(rows) == sorted(row["prediction_id"] for row in stored)
+    for row in stored:
+        found = rows[row["prediction_id"]]
+        assert found["source"] == "file:labels-2026-12.csv"
+        assert found["features"][NUMBER] == (None if pd.isna(row[NUMBER]) else row[NUMBER])
+        assert found["features"][CITY] == (None if pd.isna(row[CITY]) else row[CITY])
+    with pytest.raises(UserError, match="needs prediction_id and actual"):
+        outcomes[["prediction_id"]].to_csv(tmp_path / "ids.csv", index=False)
+        import_outcomes(settings, tmp_path / "ids.csv", tmp_path / "scored")

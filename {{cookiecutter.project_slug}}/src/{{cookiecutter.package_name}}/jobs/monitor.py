@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 from evidently.core.report import Snapshot
 
 from ..core import reports
@@ -36,6 +37,7 @@ from ..io.webhook import post_alert
 from ..params import Params, load_params
 from ..settings import Settings, get_settings
 from ..store.database import create_db_engine, has_prediction_log
+from ..user_errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -235,6 +237,58 @@ def run(settings: Settings, params: Params, last: int | None = None, since: str 
     return summary
 
 
+def scored_sample(folder: Path, champion: Champion, params: Params) -> tuple[WindowSample, Window]:
+    """A scored batch (`score`'s OUTPUT) read as monitoring reads logged predictions: the model's features and the
+    prediction of each row, a seeded sample of monitor.sample_size when the batch is larger; and its time span."""
+    import pyarrow.dataset
+
+    dataset = pyarrow.dataset.dataset(folder, format="parquet", exclude_invalid_files=True)
+    present = set(dataset.schema.names)
+    if "prediction" not in present or "scored_at" not in present:
+        raise UserError(f"{folder} is not a dataset written by `score`: it has no prediction and scored_at columns")
+    features = [name for name in champion.kinds if name in present]
+    table = dataset.to_table(columns=[*features, "prediction", "scored_at", "model_version"])
+    rows = table.num_rows
+    if rows == 0:
+        raise UserError(f"{folder} holds no scored row: nothing to compare with the training data")
+    size = params.monitor.sample_size
+    if rows > size:
+        keep = np.sort(np.random.default_rng(params.monitor.seed).choice(rows, size, replace=False))
+        table = table.take(keep)
+    versions = sorted(set(table.column("model_version").to_pylist()))
+    if versions != [champion.version]:
+        logger.warning(
+            "%s was scored by version %s; the reference is the champion's (v%s) training data",
+            folder,
+            ", ".join(map(str, versions)),
+            champion.version,
+        )
+    frame = table.select(features).to_pandas()
+    current = [
+        {"features": record, "prediction": prediction}
+        for record, prediction in zip(frame.to_dict("records"), table.column("prediction").to_pylist(), strict=True)
+    ]
+    times = table.column("scored_at")
+    window = Window(
+        start=pc.min(times).as_py(),
+        end=pc.max(times).as_py(),
+        description=f"batch {folder.name} ({rows} scored rows)",
+    )
+    sample = WindowSample(current=current, labeled=[], rows=rows, labeled_rows=0, sampled=rows > size)
+    return sample, window
+
+
+def run_scored(settings: Settings, params: Params, folder: Path) -> tuple[Summary, Path]:
+    """The drift report of a scored batch against the champion's training data, in its own folder beside the
+    service's runs (reports/monitoring/batch-<OUTPUT's name>/<time>/); latest/ and the history stay the service's."""
+    if not folder.is_dir():
+        raise UserError(f"{folder} is not a folder: pass the OUTPUT that `score` wrote (a Parquet dataset)")
+    reference = load_reference(settings, params)
+    sample, window = scored_sample(folder, reference.champion, params)
+    out_dir = new_run_dir(settings.monitoring_dir / f"batch-{folder.name}", datetime.now(UTC))
+    return monitor(reference, sample, window, params, out_dir), out_dir
+
+
 def refresh_card(settings: Settings, champion: Champion, summary: Summary, latest: Path) -> Path | None:
     """The champion's model card with this run's status: to latest/MODEL_CARD.md and back to the version's run."""
     card = card_store.fetch_card(settings, champion.run_id)
@@ -246,9 +300,19 @@ def refresh_card(settings: Settings, champion: Champion, summary: Summary, lates
     return card_store.write_card(latest / CARD, updated)
 
 
-def main(last: int | None = None, since: str | None = None, fail: bool = True, retrain_on_breach: bool = False) -> int:
+def main(
+    last: int | None = None,
+    since: str | None = None,
+    fail: bool = True,
+    retrain_on_breach: bool = False,
+    scored: Path | None = None,
+) -> int:
     """Exit code 1 on a breach (unless fail is False), 0 otherwise, including when the window is empty."""
     settings = get_settings()
+    if scored is not None:
+        batch_summary, _ = run_scored(settings, load_params(), scored)
+        print(render_summary(batch_summary))  # which names the report
+        return 1 if batch_summary.breached and fail else 0
     summary = run(settings, load_params(), last, since)
     if summary is None:
         return 0
