@@ -3,9 +3,13 @@
 1. Calm traffic: no drift, quality holds.
 2. Covariate drift: the inputs move, drift is flagged, quality holds; the retrained model stays @challenger, because
    it is no better on today's feedback (the gate protecting production).
-3. Concept drift: the truth changes, which only feedback reveals (a quality breach); the retrained model wins on
-   today's feedback, the gate promotes it, the running service reloads it without a restart, and monitoring of the
-   traffic after the swap is back within the quality threshold.
+3. Concept drift: the truth changes, which only feedback reveals (a quality breach), and two sources report it: the
+   anonymous clients of the demo's service and a partner whose backend sends an API key (a second service process
+   on the same store, started with API_KEY: its feedback's source is `default`). The retrained model wins on today's
+   feedback only because the test-split guard is waived, and a metric cannot tell a changed world from wrong labels,
+   so it waits as @challenger; the demo then does what a person would, `promote --approve VERSION --reason TEXT`,
+   the running service reloads it without a restart, and monitoring of the traffic after the swap is back within
+   the quality threshold.
 
 Each act prints its figures; build/demo-summary.json holds every act's verdicts and figures for the slow test.
 """
@@ -36,6 +40,11 @@ TRAFFIC = 200  # predictions per act; half of them get feedback
 # (roc_auc on a few dozen rows moves by several percent from one sample to the next).
 CONCEPT_TRAFFIC = 800
 AFTER_SWAP_TRAFFIC = 400
+# ...sent in rounds that alternate between the two sources, so that the newest feedback, where retrain draws the slice
+# the gate judges on, holds both (a source's share of it is capped at retrain.max_source_share).
+CONCEPT_ROUNDS = 8
+PARTNER_KEY = "demo-partner-key"  # the partner's backend; the demo's own service has no key (anonymous clients)
+APPROVAL_REASON = "demo: both sources report the same new truth, and monitoring flags neither"
 CONCEPT_DRIFT = 9.0  # nine in ten of the outcomes follow the new truth (simulate --concept-drift)
 COVARIATE_DRIFT = 1.5  # inputs moved by 1.5 standard deviations (simulate --drift)
 
@@ -101,9 +110,11 @@ class Story:
         # retrain tells the service on 127.0.0.1:API_PORT to reload when @champion moves.
         self.env = {"API_PORT": str(port)}
 
-    def traffic(self, title: str, n: int, seed: int, *drift: str) -> None:
-        command = [self.cli, "simulate", "--url", self.url, "--n", str(n), "--feedback-rate", "0.5"]
-        step(title, [*command, "--seed", str(seed), *drift], self.project)
+    def traffic(self, title: str, n: int, seed: int, *drift: str, url: str = "", api_key: str = "") -> None:
+        """Simulated users of the service at `url` (the demo's own by default), with API_KEY when given."""
+        command = [self.cli, "simulate", "--url", url or self.url, "--n", str(n), "--feedback-rate", "0.5"]
+        env = {"API_KEY": api_key} if api_key else None
+        step(title, [*command, "--seed", str(seed), *drift], self.project, env=env)
 
     def monitor(self, title: str, n: int) -> dict[str, Any]:
         """Monitor the champion's last n predictions (exit 1 is a breach, an answer here) and read the summary."""
@@ -130,6 +141,11 @@ class Story:
             "quality_threshold": None if expected is None else round(expected * (1 - self.metric_drop()), 6),
             "quality_breach": "quality" in checks,
             "report": summary["reports"].get("quality_html") or summary["reports"]["html"],
+            # Per feedback source: its labelled rows, how often they contradict the model, and monitor's flag.
+            "sources": {
+                found["source"]: {key: found[key] for key in ("rows", "contradiction_share", "flagged")}
+                for found in summary.get("sources", [])
+            },
         }
 
     def metric_drop(self) -> float:
@@ -156,8 +172,22 @@ class Story:
             "decision": tags.get("gate.decision"),
             "rule": tags.get("gate.rule"),
             "reason": tags.get("gate.reason"),
+            "awaiting_approval": tags.get("gate.awaiting_approval") == "true",
             "scores": {name.removeprefix("gate."): value for name, value in scores.items()},
             "service_notice": notice[-1].removeprefix("[retrain] ") if notice else None,
+            "served_version": str(get_json(f"{self.url}/model")["version"]),
+        }
+
+    def approve(self, title: str, version: str) -> dict[str, Any]:
+        """What a person does after reading the evidence: serve the waiting @challenger, saying why."""
+        command = [self.cli, "promote", "--approve", version, "--reason", APPROVAL_REASON]
+        output = step(title, command, self.project, env=self.env)
+        approved = [line for line in output.splitlines() if "approved by" in line]
+        notice = [line for line in output.splitlines() if "service on" in line or "no service answers" in line]
+        return {
+            "version": version,
+            "approved": approved[-1].removeprefix("[promote] ") if approved else None,
+            "service_notice": notice[-1].removeprefix("[promote] ") if notice else None,
             "served_version": str(get_json(f"{self.url}/model")["version"]),
         }
 
@@ -197,6 +227,7 @@ def feedback_loop(project: Path, summary_file: Path) -> dict[str, Any]:
     print(f"\n==> serve: {PACKAGE} serve --port {port}", flush=True)
     log = project / "serve.log"
     server = start([story.cli, "serve", "--port", str(port)], log, cwd=project)
+    partner: subprocess.Popen[bytes] | None = None
     try:
         # Until the service has loaded the champion; stop the demo with the service's log if it died.
         wait_until(lambda: http_ok(f"{url}/ready"), "the service", server, log, 180, fail=demo_failed)
@@ -210,10 +241,41 @@ def feedback_loop(project: Path, summary_file: Path) -> dict[str, Any]:
         covariate_gate = story.retrain("act 2, retrain (the gate keeps the champion)")
         say_act("act 2, covariate drift", covariate, covariate_gate)
 
-        story.traffic("act 3, concept drift", CONCEPT_TRAFFIC, 3, "--concept-drift", str(CONCEPT_DRIFT))
+        # The partner's backend: a second service process on the same project (same store and registry) that asks
+        # for API_KEY, so that its feedback's source is `default` while the demo's own clients stay `anonymous`.
+        partner_port = free_port()
+        partner_url = f"http://127.0.0.1:{partner_port}"
+        print(f"\n==> serve the partner's door: API_KEY=... {PACKAGE} serve --port {partner_port}", flush=True)
+        partner_log = project / "serve-partner.log"
+        partner_command = [story.cli, "serve", "--port", str(partner_port)]
+        partner = start(partner_command, partner_log, cwd=project, env={**os.environ, "API_KEY": PARTNER_KEY})
+        wait_until(
+            lambda: http_ok(f"{partner_url}/ready"),
+            "the partner's service",
+            partner,
+            partner_log,
+            180,
+            fail=demo_failed,
+        )
+        drift = ("--concept-drift", str(CONCEPT_DRIFT))
+        for round_number in range(CONCEPT_ROUNDS):
+            seed, n = 30 + round_number, CONCEPT_TRAFFIC // CONCEPT_ROUNDS
+            if round_number % 2:
+                story.traffic(
+                    "act 3, concept drift (partner, API key)", n, seed, *drift, url=partner_url, api_key=PARTNER_KEY
+                )
+            else:
+                story.traffic("act 3, concept drift (anonymous clients)", n, seed, *drift)
+        stop(partner, timeout=20)
+        partner = None
         concept = story.monitor("act 3, monitor (quality breached through feedback)", CONCEPT_TRAFFIC)
-        concept_gate = story.retrain("act 3, retrain (the gate promotes on today's feedback)")
+        concept_gate = story.retrain("act 3, retrain (it wins only by the waived guard: it waits for a person)")
         say_act("act 3, concept drift", concept, concept_gate)
+        approval = story.approve("act 3, a person approves the waiting challenger", concept_gate["candidate"])
+        print(
+            f"*** {approval['approved']}\n"
+            f"*** served version: v{approval['served_version']}; {approval['service_notice'] or 'not told'}"
+        )
         story.traffic("act 3, traffic after the swap", AFTER_SWAP_TRAFFIC, 4, "--concept-drift", str(CONCEPT_DRIFT))
         after = story.monitor(
             "act 3, monitor the new champion's traffic (quality back within the threshold)", AFTER_SWAP_TRAFFIC
@@ -227,6 +289,8 @@ def feedback_loop(project: Path, summary_file: Path) -> dict[str, Any]:
             f"{concept['quality'] or 0:.3f} -> {after['quality'] or 0:.3f} (docs/monitoring.md, The quality baseline)"
         )
     finally:
+        if partner is not None:
+            stop(partner, timeout=20)
         stop(server, timeout=20)
     result = {
         "served_at_start": first,
@@ -248,12 +312,18 @@ def feedback_loop(project: Path, summary_file: Path) -> dict[str, Any]:
             "concept": {
                 "monitor": concept,
                 "gate": concept_gate,
+                "approval": approval,
                 "after_swap": after,
                 "verdicts": {
                     "quality_breach": concept["quality_breach"],
-                    "promoted": concept_gate["decision"] == "champion",
+                    "sources": sorted(concept["sources"]),
+                    "flagged_sources": sorted(name for name, found in concept["sources"].items() if found["flagged"]),
+                    "waited_for_approval": concept_gate["decision"] == "challenger"
+                    and concept_gate["awaiting_approval"],
+                    "served_unchanged_while_waiting": concept_gate["served_version"] == first,
+                    "promoted_after_approval": approval["served_version"] == concept_gate["candidate"],
                     "gate_rule": concept_gate["rule"],
-                    "reloaded_without_restart": concept_gate["served_version"] == concept_gate["candidate"],
+                    "reloaded_without_restart": "reloaded without a restart" in (approval["service_notice"] or ""),
                     "after_swap_version": after["model_version"],
                     "after_swap_quality_breach": after["quality_breach"],
                     "after_swap_baseline": after["baseline_source"],

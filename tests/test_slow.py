@@ -171,15 +171,23 @@ def test_make_demo_closes_the_loop(tmp_path):
         "served_unchanged": True,
     }
     assert covariate["gate"]["decision"] == "challenger"
-    # Act 3: only feedback reveals the new truth; the gate promotes on it, the service swaps without a restart, and
-    # the new champion's own traffic is back within the quality threshold.
+    # Act 3: only feedback reveals the new truth, reported by two sources, neither flagged; the retrained model wins on
+    # it only by the waived guard, so it waits as @challenger and nothing new is served until a person approves; then
+    # the service swaps without a restart, and the new champion's own traffic is back within the quality threshold.
     verdicts, gate, after = concept["verdicts"], concept["gate"], concept["after_swap"]
+    approval = concept["approval"]
     assert verdicts["quality_breach"] is True
-    assert verdicts["promoted"] is True and gate["rule"] == "recent"
+    assert verdicts["sources"] == ["anonymous", "default"] and verdicts["flagged_sources"] == []
+    assert gate["decision"] == "challenger" and gate["awaiting_approval"] is True and gate["rule"] == "recent"
+    assert "the test split no longer describes today" in gate["reason"]
+    assert f"promote --approve {gate['candidate']}" in gate["reason"]
+    assert verdicts["waited_for_approval"] is True and verdicts["served_unchanged_while_waiting"] is True
     metric = concept["monitor"]["metric"]
     assert gate["scores"][f"candidate_recent_{metric}"] > gate["scores"][f"champion_recent_{metric}"]
+    assert verdicts["promoted_after_approval"] is True and approval["served_version"] == gate["candidate"]
+    assert "approved by" in approval["approved"] and "demo: both sources report" in approval["approved"]
     assert verdicts["reloaded_without_restart"] is True
-    assert "reloaded without a restart" in gate["service_notice"]
+    assert "reloaded without a restart" in approval["service_notice"]
     assert after["model_version"] == gate["candidate"]
     assert verdicts["after_swap_quality_breach"] is False
     assert after["quality"] > concept["monitor"]["quality"]

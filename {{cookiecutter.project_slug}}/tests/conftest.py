@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.params import Params
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -150,3 +151,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("posix"):
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def reload_outcome(client: TestClient, headers: dict[str, str] | None = None) -> httpx2.Response:
+    """POST /admin/reload and, while it answers 202 (still loading after half a second), GET the `location` it names:
+    the answer that carries the outcome, as `request_reload` follows it."""
+    answer = client.post("/admin/reload", headers=headers)
+    deadline = time.monotonic() + 300
+    while answer.status_code == 202 and time.monotonic() < deadline:
+        answer = client.get(answer.json()["location"], headers=headers)
+    return answer

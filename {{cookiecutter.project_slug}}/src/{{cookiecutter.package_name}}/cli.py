@@ -59,8 +59,18 @@ def evaluate() -> None:
 
 
 @app.command()
-def promote() -> None:
-    """Move @champion to the newest version only if it beats the champion by the margin in params.yaml."""
+def promote(
+    approve: str | None = typer.Option(
+        None, "--approve", metavar="VERSION", help="Serve the @challenger that waits for a person's approval"
+    ),
+    reason: str = typer.Option("", "--reason", help="Why you approve it, recorded with your name (with --approve)"),
+) -> None:
+    """Move @champion to the newest version only if it beats the champion by the margin in params.yaml; with
+    --approve, serve the challenger that won only because the test-split guard was waived."""
+    if approve is not None:
+        from .jobs import approve as approval
+
+        raise typer.Exit(approval.main(approve, reason))
     from .jobs import promote as job
 
     raise typer.Exit(job.main())

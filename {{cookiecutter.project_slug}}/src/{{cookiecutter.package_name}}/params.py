@@ -60,6 +60,12 @@ class PromoteParams(Section):
         description="How much worse (relative: 0.1 = 10%) than the champion the candidate may be on the test split "
         "and still win on recent feedback",
     )
+    min_sources: int = Field(
+        2,
+        ge=1,
+        description="Fewer feedback sources (API key names, or anonymous) in the recent slice than this: it alone "
+        "can never waive the test-split guard, since one client's wrong labels look like a changed world",
+    )
     seed: int = Field(42, description="Seed of the draw of the recent slice")
 
 

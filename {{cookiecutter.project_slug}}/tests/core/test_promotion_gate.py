@@ -8,7 +8,15 @@ from {{ cookiecutter.package_name }}.core.promotion_gate import Scores, judge, r
 
 def test_better_on_recent_feedback_and_within_the_guard_promotes() -> None:
     verdict = judge(
-        "roc_auc", Scores(0.95, 0.93), Scores(0.98, 0.89), recent_rows=50, margin=0.01, guard=0.1, min_recent=30
+        "roc_auc",
+        Scores(0.95, 0.93),
+        Scores(0.98, 0.89),
+        recent_rows=50,
+        margin=0.01,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=2,
+        min_sources=2,
     )
     assert verdict.promote
     assert verdict.rule == "recent"
@@ -18,7 +26,15 @@ def test_better_on_recent_feedback_and_within_the_guard_promotes() -> None:
 
 def test_better_on_recent_feedback_but_past_the_guard_on_the_test_split_is_refused() -> None:
     verdict = judge(
-        "roc_auc", Scores(0.80, 0.99), Scores(0.98, 0.95), recent_rows=50, margin=0.0, guard=0.1, min_recent=30
+        "roc_auc",
+        Scores(0.80, 0.99),
+        Scores(0.98, 0.95),
+        recent_rows=50,
+        margin=0.0,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=2,
+        min_sources=2,
     )
     assert not verdict.promote
     assert verdict.rule == "recent"
@@ -27,18 +43,44 @@ def test_better_on_recent_feedback_but_past_the_guard_on_the_test_split_is_refus
 
 def test_not_better_by_more_than_the_margin_on_recent_feedback_is_refused() -> None:
     verdict = judge(
-        "roc_auc", Scores(0.99, 0.74), Scores(0.98, 0.70), recent_rows=50, margin=0.05, guard=0.1, min_recent=30
+        "roc_auc",
+        Scores(0.99, 0.74),
+        Scores(0.98, 0.70),
+        recent_rows=50,
+        margin=0.05,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=2,
+        min_sources=2,
     )
     assert not verdict.promote
     assert "does not beat the champion's by more than 0.05" in verdict.reason
 
 
 def test_lower_is_better_metrics_are_judged_in_their_direction() -> None:
-    better = judge("rmse", Scores(52.0, 40.0), Scores(50.0, 54.0), recent_rows=40, margin=1.0, guard=0.1, min_recent=30)
+    better = judge(
+        "rmse",
+        Scores(52.0, 40.0),
+        Scores(50.0, 54.0),
+        recent_rows=40,
+        margin=1.0,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=2,
+        min_sources=2,
+    )
     assert better.promote
     assert "lower is better" in better.reason
     past_guard = judge(
-        "rmse", Scores(60.0, 40.0), Scores(50.0, 54.0), recent_rows=40, margin=1.0, guard=0.1, min_recent=30
+        "rmse",
+        Scores(60.0, 40.0),
+        Scores(50.0, 54.0),
+        recent_rows=40,
+        margin=1.0,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=2,
+        min_sources=2,
     )
     assert not past_guard.promote
     assert worse_by("rmse", 60.0, 50.0) == pytest.approx(0.2)
@@ -48,7 +90,15 @@ def test_when_the_champion_itself_fails_today_the_stale_test_split_does_not_hold
     # Concept drift: the champion lost 70% between the test split and today's rows, and the candidate that learned
     # today's truth is necessarily bad on yesterday's split.
     verdict = judge(
-        "roc_auc", Scores(0.20, 0.85), Scores(0.98, 0.30), recent_rows=60, margin=0.01, guard=0.1, min_recent=30
+        "roc_auc",
+        Scores(0.20, 0.85),
+        Scores(0.98, 0.30),
+        recent_rows=60,
+        margin=0.01,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=2,
+        min_sources=2,
     )
     assert verdict.promote
     assert verdict.rule == "recent"
@@ -56,15 +106,78 @@ def test_when_the_champion_itself_fails_today_the_stale_test_split_does_not_hold
     assert "the test split no longer describes today" in verdict.reason
     # The waiver never lets a candidate win that is not better today.
     not_better = judge(
-        "roc_auc", Scores(0.20, 0.30), Scores(0.98, 0.30), recent_rows=60, margin=0.01, guard=0.1, min_recent=30
+        "roc_auc",
+        Scores(0.20, 0.30),
+        Scores(0.98, 0.30),
+        recent_rows=60,
+        margin=0.01,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=2,
+        min_sources=2,
     )
     assert not not_better.promote
+
+
+def test_a_win_by_the_waiver_alone_says_so_and_one_within_the_guard_does_not() -> None:
+    # The promotion job makes a waived win wait for a person (jobs.approve); a win within the guard stays automatic.
+    waived = judge(
+        "roc_auc",
+        Scores(0.20, 0.85),
+        Scores(0.98, 0.30),
+        recent_rows=60,
+        margin=0.01,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=2,
+        min_sources=2,
+    )
+    assert (waived.promote, waived.waived) == (True, True)
+    within = judge(
+        "roc_auc",
+        Scores(0.95, 0.85),
+        Scores(0.98, 0.30),
+        recent_rows=60,
+        margin=0.01,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=2,
+        min_sources=2,
+    )
+    assert (within.promote, within.waived) == (True, False)
+
+
+def test_a_recent_slice_from_too_few_sources_cannot_waive_the_guard() -> None:
+    # One client's wrong labels make the champion collapse as concept drift would: alone, they change nothing.
+    verdict = judge(
+        "roc_auc",
+        Scores(0.002, 0.99),
+        Scores(0.988, 0.002),
+        recent_rows=80,
+        margin=0.01,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=1,
+        min_sources=2,
+    )
+    assert (verdict.promote, verdict.waived) == (False, False)
+    assert "feedback from only 1 source(s) (promote.min_sources is 2)" in verdict.reason
+    assert "it alone cannot waive the test-split guard" in verdict.reason
+    assert "no longer describes today" not in verdict.reason
 
 
 def test_when_the_champion_holds_today_the_guard_applies() -> None:
     # Covariate drift leaves the truth alone: the champion scores as well today, so the test split still counts.
     holds = judge(
-        "roc_auc", Scores(0.85, 0.999), Scores(0.98, 0.97), recent_rows=60, margin=0.01, guard=0.1, min_recent=30
+        "roc_auc",
+        Scores(0.85, 0.999),
+        Scores(0.98, 0.97),
+        recent_rows=60,
+        margin=0.01,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=2,
+        min_sources=2,
     )
     assert not holds.promote
     assert "past the guard of 10%" in holds.reason
@@ -84,12 +197,30 @@ def test_too_little_recent_feedback_falls_back_to_the_test_split_and_says_so(
 ) -> None:
     # Much better on the few recent rows, worse on the test split: the fallback must ignore the recent score.
     verdict = judge(
-        "roc_auc", Scores(0.97, recent), Scores(0.98, 0.5), recent_rows, margin=0.0, guard=0.1, min_recent=30
+        "roc_auc",
+        Scores(0.97, recent),
+        Scores(0.98, 0.5),
+        recent_rows,
+        margin=0.0,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=2,
+        min_sources=2,
     )
     assert not verdict.promote
     assert verdict.rule == "test"
     assert verdict.reason.startswith(why + ", so the test split alone decides")
-    wins = judge("roc_auc", Scores(0.99, recent), Scores(0.98, 0.5), recent_rows, margin=0.0, guard=0.1, min_recent=30)
+    wins = judge(
+        "roc_auc",
+        Scores(0.99, recent),
+        Scores(0.98, 0.5),
+        recent_rows,
+        margin=0.0,
+        guard=0.1,
+        min_recent=30,
+        recent_sources=2,
+        min_sources=2,
+    )
     assert wins.promote
 
 

@@ -146,8 +146,8 @@ def test_with_only_hostile_feedback_retrain_stops_before_the_registry(champion: 
 
 def test_recency_weights_let_todays_truth_outvote_yesterdays_rows(champion: tuple[Paths, Settings]) -> None:
     """Concept drift: every feedback label is the other class, from two sources. Weighed like the old rows, the new
-    truth is outvoted; weighed by age (retrain.half_life), the candidate learns it and the gate promotes it on the
-    recent slice."""
+    truth is outvoted; weighed by age (retrain.half_life), the candidate learns it and wins on the recent slice, where
+    only the waived guard lets it through: it waits for a person's approval (tests/monitoring/test_feedback_sources)."""
     paths, settings = champion
     rows = read_frame(paths / TRAIN, load_expectations(paths))
     rows = rows[rows[NUMBER].notna()].head(80)
@@ -172,7 +172,7 @@ def test_recency_weights_let_todays_truth_outvote_yesterdays_rows(champion: tupl
     assert weighted.decision.candidate_recent is not None and equal.decision.candidate_recent is not None
     # Equal weights: the candidate still ranks today's rows as yesterday's truth would, so worse than chance.
     assert equal.decision.candidate_recent < 0.5 < weighted.decision.candidate_recent
-    assert weighted.decision.alias == "champion"
+    assert (weighted.decision.alias, weighted.decision.awaiting_approval) == ("challenger", True)
     assert weighted.decision.rule == "recent"
     assert "the test split no longer describes today" in weighted.decision.reason
     run = MlflowClient(settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri).get_run(

@@ -1,12 +1,10 @@
 """Fixtures of the service tests: a tmp MLflow registry with a tiny champion per task, and the real app on it."""
 
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import mlflow
 import mlflow.sklearn
 import numpy as np
@@ -159,16 +157,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """The real app, lifespan included (migrations, model loading, micro-batcher)."""
     with TestClient(serving_app(settings)) as test_client:
         yield test_client
-
-
-def reload_outcome(client: TestClient, headers: dict[str, str] | None = None) -> httpx2.Response:
-    """POST /admin/reload and, while it answers 202 (still loading after half a second), GET the `location` it names:
-    the answer that carries the outcome, as `request_reload` follows it."""
-    answer = client.post("/admin/reload", headers=headers)
-    deadline = time.monotonic() + 300
-    while answer.status_code == 202 and time.monotonic() < deadline:
-        answer = client.get(answer.json()["location"], headers=headers)
-    return answer
 
 
 def record(**changes: Any) -> dict[str, Any]:

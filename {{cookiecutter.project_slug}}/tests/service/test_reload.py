@@ -40,12 +40,11 @@ from .conftest import (
     make_pipeline_for,
     make_settings,
     record,
-    reload_outcome,
     serving_app,
     train_and_register,
 )
 from .test_process import PACKAGE, service_env
-from conftest import free_port, wait_until_ready
+from conftest import free_port, reload_outcome, wait_until_ready
 
 # The loopback address a local client has: without API_KEY, admin routes answer only those.
 LOCAL = ("127.0.0.1", 50000)

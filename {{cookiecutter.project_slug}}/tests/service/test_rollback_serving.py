@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from {{ cookiecutter.package_name }}.io import tracking
 from {{ cookiecutter.package_name }}.jobs.rollback import rollback
 
-from .conftest import TASK, make_settings, record, reload_outcome, serving_app, train_and_register
+from .conftest import TASK, make_settings, record, serving_app, train_and_register
+from conftest import reload_outcome
 
 KEY = "rollback-test-key"
 

@@ -48,3 +48,24 @@ def slack_message(summary: Summary, links: dict[str, str]) -> dict[str, Any]:
 
 def render_alert(summary: Summary, links: dict[str, str], shape: AlertFormat) -> dict[str, Any]:
     return slack_message(summary, links) if shape == "slack" else alert_message(summary, links)
+
+
+def approval_message(model: str, version: str, champion: str | None, evidence: dict[str, Any]) -> dict[str, Any]:
+    """A candidate won only because the test-split guard was waived: a person must look before it is served."""
+    return {
+        "event": "approval_needed",
+        "model": {"name": model, "version": version, "champion": champion},
+        "evidence": evidence,
+        "approve": f"promote --approve {version} --reason TEXT",
+    }
+
+
+def render_approval(message: dict[str, Any], shape: AlertFormat) -> dict[str, Any]:
+    if shape == "json":
+        return message
+    model = message["model"]
+    headline = (
+        f"Approval needed: {model['name']} v{model['version']} waits as @challenger "
+        f"(champion v{model['champion']}); run `{message['approve']}` to serve it"
+    )
+    return {"text": headline, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": headline[:3000]}}]}

@@ -20,6 +20,8 @@ class Verdict:
     promote: bool
     rule: str  # "recent": judged on both sets; "test": judged on the test split alone (the fallback)
     reason: str
+    # It wins only because the test-split guard was waived: a person must approve it (promote --approve).
+    waived: bool = False
 
 
 def recent_slice(feedback: pd.DataFrame, share: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -50,12 +52,18 @@ def judge(
     margin: float,
     guard: float,
     min_recent: int,
+    recent_sources: int,
+    min_sources: int,
 ) -> Verdict:
     """Promote when the candidate beats the champion by more than `margin` on the recent slice and is not worse on
     the test split by more than `guard` (relative), unless the champion itself is worse by more than `guard` on the
     recent slice than on the test split (the world changed: the guard is waived and says so); with fewer than
     `min_recent` recent rows, or a recent slice the metric cannot score, fall back to beating the champion by `margin`
-    on the test split alone, and say so."""
+    on the test split alone, and say so.
+
+    Only a recent slice with feedback from at least `min_sources` sources may waive the guard: a metric cannot tell a
+    changed world from one client sending wrong labels, but a changed world is seen by more than one client. A
+    verdict that wins only by the waiver says so (`waived`): the promotion job then waits for a person to approve."""
     direction = "higher" if HIGHER_IS_BETTER[metric] else "lower"
     if recent_rows < min_recent or candidate.recent is None or champion.recent is None:
         if recent_rows == 0:
@@ -81,13 +89,23 @@ def judge(
     # the guard between the test split and today's rows, that world is gone (concept drift), and a candidate that
     # learned today's truth must be worse on yesterday's split: holding that against it would keep the failing model.
     champion_drop = worse_by(metric, champion.recent, champion.test)
-    if champion_drop > guard:
-        stale = (
-            f"; the champion itself is {champion_drop:.1%} worse there than on the test split, past the guard of "
-            f"{guard:.0%}: the test split no longer describes today, so it does not hold the candidate back"
-        )
-        return Verdict(better_today, "recent", reason + stale)
     loss = worse_by(metric, candidate.test, champion.test)
     within_guard = loss <= guard
     test = f"within the guard of {guard:.0%}" if within_guard else f"{loss:.1%} worse, past the guard of {guard:.0%}"
+    if champion_drop > guard:
+        collapsed = (
+            f"; the champion itself is {champion_drop:.1%} worse there than on the test split, past the guard of "
+            f"{guard:.0%}"
+        )
+        if recent_sources < min_sources:
+            alone = (
+                f", but the recent slice holds feedback from only {recent_sources} source(s) (promote.min_sources is "
+                f"{min_sources}), so it alone cannot waive the test-split guard; on the test split it is {test}"
+            )
+            return Verdict(better_today and within_guard, "recent", reason + collapsed + alone)
+        stale = (
+            f": the test split no longer describes today, so it does not hold the candidate back (on it the candidate "
+            f"is {test})"
+        )
+        return Verdict(better_today, "recent", reason + collapsed + stale, waived=better_today and not within_guard)
     return Verdict(better_today and within_guard, "recent", f"{reason}; on the test split it is {test}")

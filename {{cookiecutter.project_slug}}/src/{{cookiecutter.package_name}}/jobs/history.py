@@ -6,6 +6,7 @@ from dataclasses import asdict
 from ..core.alias_history import Move
 from ..io import tracking
 from ..settings import Settings, get_settings
+from .approve import waiting_version
 
 
 def champion_history(settings: Settings) -> list[Move]:
@@ -15,7 +16,8 @@ def champion_history(settings: Settings) -> list[Move]:
 
 
 def describe(move: Move) -> str:
-    """One move on one line: time, actor, from → to, the scores, the reason."""
+    """One move on one line: time, actor, from → to, the scores, the reason (`approved: ...` when a person approved
+    a candidate the gate would not serve alone)."""
     before = "none" if move.from_version is None else move.from_version
     scores = ", ".join(f"{name} {value:.4f}" for name, value in move.scores.items()) or "no scores"
     return f"{move.at}  {move.actor}  {before} → {move.to_version}  [{scores}]  {move.reason}"
@@ -36,4 +38,10 @@ def main(as_json: bool = False) -> int:
     print(f"@{tracking.CHAMPION} of {settings.model_name!r}, newest first ({len(moves)} moves):")
     for move in moves:
         print(describe(move))
+    waiting = waiting_version(settings)
+    if waiting is not None:
+        print(
+            f"version {waiting[0]} waits as @{tracking.CHALLENGER} for a person: it won only because the test-split "
+            f"guard was waived (`promote --approve {waiting[0]} --reason TEXT` serves it)"
+        )
     return 0

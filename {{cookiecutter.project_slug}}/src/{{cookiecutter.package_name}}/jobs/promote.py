@@ -1,9 +1,11 @@
 """Move @champion to the newest registered version only if the promotion gate (core.promotion_gate) says so.
 
 The gate scores both models on the fixed test split and, when retrain kept some aside, on the newest labelled
-feedback; the decision, both pairs of scores and the reason are recorded on the candidate's MLflow run.
+feedback; the decision, both pairs of scores and the reason are recorded on the candidate's MLflow run. A candidate
+that wins only because the test-split guard was waived is not served: it waits for a person (jobs.approve).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -11,12 +13,14 @@ from mlflow import MlflowClient
 
 from ..core.metrics import check_metric, score
 from ..core.promotion_gate import Scores, judge
+from ..core.source_caps import SourceUse
 from ..io import tracking
 from ..io.datasets import read_frame
 from ..params import Params, load_params
 from ..service.replacement import registered_refusal
 from ..settings import Settings, find_project_root, get_settings
 from ..user_errors import run_job
+from .approve import request_approval, waiting_version
 from .context import TEST, Paths, load_expectations, say
 from .service_notice import tell_running_service
 
@@ -33,6 +37,8 @@ class Decision:
     recent_rows: int = 0
     candidate_recent: float | None = None
     champion_recent: float | None = None
+    # It won only because the test-split guard was waived: @challenger until `promote --approve` (jobs.approve).
+    awaiting_approval: bool = False
 
     @property
     def moved_champion(self) -> bool:
@@ -46,6 +52,7 @@ class Decision:
             "gate.reason": self.reason,
             "gate.champion_version": self.champion or "none",
             "gate.recent_rows": str(self.recent_rows),
+            "gate.awaiting_approval": str(self.awaiting_approval).lower(),
         }
         scores = {
             f"gate.candidate_test_{metric}": self.candidate_score,
@@ -56,9 +63,17 @@ class Decision:
         return tags, {name: value for name, value in scores.items() if value is not None}
 
 
-def promote(params: Params, settings: Settings, paths: Paths, recent: pd.DataFrame | None = None) -> Decision:
+def promote(
+    params: Params,
+    settings: Settings,
+    paths: Paths,
+    recent: pd.DataFrame | None = None,
+    recent_sources: Sequence[SourceUse] = (),
+) -> Decision:
     """Compare the newest version with @champion on data/processed/test.csv and on `recent` (labelled feedback the
-    candidate never trained on, in the training data's columns), move the aliases and record the decision."""
+    candidate never trained on, in the training data's columns, sent by `recent_sources`), move the aliases and
+    record the decision. A candidate that wins only because the guard was waived waits as @challenger for a person
+    (jobs.approve)."""
     metric, name = params.promote.metric, settings.model_name
     check_metric(params.task, metric)
     tracking.connect(settings)
@@ -100,6 +115,17 @@ def promote(params: Params, settings: Settings, paths: Paths, recent: pd.DataFra
         reason = f"the champion cannot score the current test split ({error})"
         decision = _decide(name, Decision(candidate, champion, "", candidate_score, None, reason), True, metric)
         return _recorded(decision, metric, str(newest.run_id))
+    waiting = waiting_version(settings)
+    if waiting is not None and waiting[0] == candidate:
+        # retrain judged it on recent feedback this run does not have: judging it again on the test split alone would
+        # overwrite that evidence on its run (gate.*), which the approval and monitoring's quality baseline read.
+        still = (
+            f"it waits for a person's approval since retrain judged it on recent feedback "
+            f"(`promote --approve {candidate} --reason TEXT` serves it); promote alone does not judge it again"
+        )
+        return Decision(
+            candidate, champion, tracking.CHALLENGER, candidate_score, champion_score, still, awaiting_approval=True
+        )
     candidate_recent, champion_recent = recent_metric_of(candidate), recent_metric_of(champion)
     verdict = judge(
         metric,
@@ -109,6 +135,8 @@ def promote(params: Params, settings: Settings, paths: Paths, recent: pd.DataFra
         margin=params.promote.margin,
         guard=params.promote.guard,
         min_recent=params.promote.min_recent,
+        recent_sources=sum(1 for use in recent_sources if use.used),
+        min_sources=params.promote.min_sources,
     )
     wins, reason = verdict.promote, verdict.reason
     if wins:
@@ -128,6 +156,22 @@ def promote(params: Params, settings: Settings, paths: Paths, recent: pd.DataFra
         candidate_recent,
         champion_recent,
     )
+    if wins and verdict.waived:
+        proposal = replace(
+            proposal,
+            reason=f"{proposal.reason}; it wins only because the guard is waived, and a metric cannot tell a changed "
+            f"world from wrong labels: it waits as @challenger until a person runs `promote --approve {candidate} "
+            "--reason TEXT`",
+            awaiting_approval=True,
+        )
+        decision = _decide(name, proposal, False, metric)
+        evidence = {
+            "reason": decision.reason,
+            "scores": decision.record(metric)[1],
+            "recent_sources": {use.source: use.used for use in recent_sources},
+        }
+        request_approval(settings, candidate, champion, evidence)
+        return _recorded(decision, metric, str(newest.run_id))
     return _recorded(_decide(name, proposal, wins, metric), metric, str(newest.run_id))
 
 

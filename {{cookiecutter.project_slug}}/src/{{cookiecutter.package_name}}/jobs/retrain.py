@@ -12,7 +12,7 @@ that today's truth can outvote yesterday's rows; when @champion moves, a service
 
 No single source decides: each source of feedback (an API key's name, or anonymous) may hold at most
 retrain.max_source_share of the rows trained on, and of the recent slice judged on (core.source_caps); the run
-records each source's rows and how many were used.
+records each source's rows and how many were used, and the gate hears how many sources the slice holds.
 
 Feedback is user input: each row must meet data/expectations.json (core.quarantine) before it may teach the model.
 The rows that do not are written to data/feedback/quarantine.csv with their reasons, counted, and never trained on.
@@ -254,7 +254,7 @@ def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | All
             MlflowClient().set_tag(run["run_id"], key, value)
         evaluate(params, settings, stage)
     judged_on = recent[list(combined.columns)].astype(combined.dtypes.to_dict())
-    decision = promote(params, settings, paths, judged_on)
+    decision = promote(params, settings, paths, judged_on, judged_sources)
     return Retrained(
         exported=len(rows),
         quarantined=len(refused),
