@@ -30,10 +30,12 @@ def remove_ci_files(ci: str) -> None:
         remove(".gitlab-ci.yml")
 
 
-def remove_kubernetes_files(tracking: str) -> None:
-    """Kubernetes replicas load the model from a tracking server's registry: only tracking=server keeps them."""
+def remove_tracking_server_files(tracking: str) -> None:
+    """Kubernetes replicas load the model from a tracking server's registry, and only that server has a login
+    (the test starts `mlflow server --app-name basic-auth`, whose Flask-WTF only a server bake installs):
+    only tracking=server keeps them."""
     if tracking != "server":
-        remove("deploy/k8s")
+        remove("deploy/k8s", "tests/jobs/test_registry_login.py")
 
 
 def git(*args: str) -> subprocess.CompletedProcess[str]:
@@ -85,7 +87,7 @@ def git_commit_everything(author_name: str, author_email: str) -> list[str]:
 def main() -> None:
     answers = json.loads(RENDERED_ANSWERS)
     remove_ci_files(answers["ci"])
-    remove_kubernetes_files(answers["tracking"])
+    remove_tracking_server_files(answers["tracking"])
     notes = git_commit_everything(answers["author_name"], answers["author_email"])
     print(f"\nBaked {answers['project_slug']}. Next:\n\n    cd {PROJECT.name}\n    make install\n    make pipeline\n")
     for note in notes:

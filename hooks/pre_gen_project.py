@@ -26,7 +26,7 @@ UNSUPPORTED = (
 # (run by `make lock`); tests/test_hooks.py fails when the lock has changed since.
 # BEGIN locked imports: written by scripts/locked_imports.py (make lock); do not edit by hand.
 # fmt: off
-LOCKED_PINS_SHA256 = "f4f4d1d818ba6f8ddc36327d436f84b01925765d055647354163c327254f3cb3"
+LOCKED_PINS_SHA256 = "36337df4141a17e975215b0e5ad6bd01f8f5a3c0357d3633273dea94a37ef24d"
 LOCKED_IMPORTS = {
     "PIL", "_cffi_backend", "_distutils_hack", "_hypothesis_ftz_detector", "_hypothesis_globals",
     "_hypothesis_pytestplugin", "_plotly_future_", "_plotly_utils", "_pytest", "_yaml", "adodbapi", "aiobotocore",
@@ -37,26 +37,26 @@ LOCKED_IMPORTS = {
     "cryptography", "cycler", "databricks", "dateutil", "defusedxml", "deprecation", "dictdiffer", "diskcache",
     "distlib", "distro", "docker", "dotenv", "dpath", "dulwich", "dvc", "dvc_data", "dvc_http", "dvc_objects",
     "dvc_render", "dvc_s3", "dvc_studio_client", "dvc_task", "dynaconf", "entrypoints", "evidently", "faker",
-    "fastapi", "fastapi_offline", "filelock", "flask", "flask_cors", "flatten_dict", "flufl", "fontTools", "fonttools",
-    "formulaic", "frozenlist", "fsspec", "funcy", "git", "gitdb", "google", "grandalf", "graphene", "graphql",
-    "graphql_relay", "gto", "gunicorn", "h11", "harfile", "httpcore", "httpcore2", "httptools", "httpx", "httpx2",
-    "huey", "hydra", "hypothesis", "hypothesis_graphql", "identify", "idna", "importlib_metadata", "iniconfig",
-    "interface_meta", "isapi", "iterative_telemetry", "itsdangerous", "jinja2", "jmespath", "joblib", "jsonschema_rs",
-    "jupyterlab_plotly", "kiwisolver", "kombu", "librt", "litestar", "litestar_htmx", "mako", "markdown_it",
-    "markupsafe", "matplotlib", "mdurl", "mlflow", "mpl_toolkits", "msgspec", "multidict", "multipart", "mypy",
-    "mypy_extensions", "mypyc", "narwhals", "networkx", "nltk", "nodeenv", "numpy", "omegaconf", "opentelemetry",
-    "orjson", "packaging", "pandas", "pathspec", "patsy", "pil", "platformdirs", "plotly", "pluggy", "polyfactory",
-    "pre_commit", "prettytable", "prometheus_client", "prometheus_fastapi_instrumentator", "prompt_toolkit",
-    "propcache", "psutil", "psycopg", "psycopg_binary", "public", "py", "py4j", "pyarrow", "pyasn1", "pyasn1_modules",
-    "pycparser", "pydantic", "pydantic_core", "pydantic_settings", "pydevd_plugins", "pydot", "pygit2", "pygments",
-    "pygtrie", "pylab", "pyparsing", "pyrate_limiter", "pyspark", "pytest", "python_discovery", "pythoncom",
-    "pythonwin", "regex", "requests", "rich", "rich_click", "ruamel", "ruff", "s3fs", "s3transfer", "schemathesis",
-    "scipy", "scmrepo", "semver", "setuptools", "shellingham", "shortuuid", "shtab", "six", "sklearn", "skops",
-    "smmap", "sniffio", "sortedcontainers", "sqlalchemy", "sqlparse", "sqltrie", "starlette", "statsmodels",
+    "fastapi", "fastapi_offline", "filelock", "flask", "flask_cors", "flask_wtf", "flatten_dict", "flufl", "fontTools",
+    "fonttools", "formulaic", "frozenlist", "fsspec", "funcy", "git", "gitdb", "google", "grandalf", "graphene",
+    "graphql", "graphql_relay", "gto", "gunicorn", "h11", "harfile", "httpcore", "httpcore2", "httptools", "httpx",
+    "httpx2", "huey", "hydra", "hypothesis", "hypothesis_graphql", "identify", "idna", "importlib_metadata",
+    "iniconfig", "interface_meta", "isapi", "iterative_telemetry", "itsdangerous", "jinja2", "jmespath", "joblib",
+    "jsonschema_rs", "jupyterlab_plotly", "kiwisolver", "kombu", "librt", "litestar", "litestar_htmx", "mako",
+    "markdown_it", "markupsafe", "matplotlib", "mdurl", "mlflow", "mpl_toolkits", "msgspec", "multidict", "multipart",
+    "mypy", "mypy_extensions", "mypyc", "narwhals", "networkx", "nltk", "nodeenv", "numpy", "omegaconf",
+    "opentelemetry", "orjson", "packaging", "pandas", "pathspec", "patsy", "pil", "platformdirs", "plotly", "pluggy",
+    "polyfactory", "pre_commit", "prettytable", "prometheus_client", "prometheus_fastapi_instrumentator",
+    "prompt_toolkit", "propcache", "psutil", "psycopg", "psycopg_binary", "public", "py", "py4j", "pyarrow", "pyasn1",
+    "pyasn1_modules", "pycparser", "pydantic", "pydantic_core", "pydantic_settings", "pydevd_plugins", "pydot",
+    "pygit2", "pygments", "pygtrie", "pylab", "pyparsing", "pyrate_limiter", "pyspark", "pytest", "python_discovery",
+    "pythoncom", "pythonwin", "regex", "requests", "rich", "rich_click", "ruamel", "ruff", "s3fs", "s3transfer",
+    "schemathesis", "scipy", "scmrepo", "semver", "setuptools", "shellingham", "shortuuid", "shtab", "six", "sklearn",
+    "skops", "smmap", "sniffio", "sortedcontainers", "sqlalchemy", "sqlparse", "sqltrie", "starlette", "statsmodels",
     "tabulate", "tenacity", "threadpoolctl", "tomlkit", "tqdm", "truststore", "typer", "typing_extensions",
     "typing_inspect", "typing_inspection", "tzdata", "tzlocal", "ujson", "urllib3", "uuid6", "uvicorn", "uvloop",
     "validate", "vine", "virtualenv", "voluptuous", "waitress", "watchdog", "watchfiles", "wcwidth", "websockets",
-    "werkzeug", "win32", "win32com", "win32comext", "wrapt", "yaml", "yarl", "zc", "zipp",
+    "werkzeug", "win32", "win32com", "win32comext", "wrapt", "wtforms", "yaml", "yarl", "zc", "zipp",
 }
 # fmt: on
 # END locked imports

@@ -58,7 +58,8 @@ OPTION_FILES: dict[tuple[str, str], list[str]] = {
             "batches-pvc",
             "score-cronjob",
         )
-    ],
+    ]
+    + ["tests/jobs/test_registry_login.py"],
 }
 
 

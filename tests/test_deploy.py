@@ -62,7 +62,8 @@ def test_compose_secrets_have_no_default(bake):
     result = bake(**TEAM)
     assert result.exit_code == 0, result.exception
     text = (result.project_path / "deploy/docker-compose.yml").read_text()
-    for name in ("POSTGRES_PASSWORD", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "API_KEY"):
+    secrets = ("POSTGRES_PASSWORD", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "API_KEY")
+    for name in (*secrets, "MLFLOW_ADMIN_PASSWORD", "MLFLOW_SECRET_KEY", "MLFLOW_SERVICE_PASSWORD"):
         # The name itself, not a longer one (API_KEY, not API_KEYS).
         references = re.findall(rf"\$\{{{name}(?![A-Z0-9_])[^}}]*\}}", text)
         assert references, name
@@ -79,6 +80,9 @@ def test_compose_secrets_have_no_default(bake):
         "POSTGRES_PASSWORD",
         "S3_ACCESS_KEY_ID",
         "S3_SECRET_ACCESS_KEY",
+        "MLFLOW_ADMIN_PASSWORD",
+        "MLFLOW_SECRET_KEY",
+        "MLFLOW_SERVICE_PASSWORD",
         "API_KEY",
     ]
 
@@ -96,6 +100,30 @@ def test_compose_mlflow_uses_postgresql_and_proxies_artifacts_to_s3(bake):
     assert api["DATABASE_URL"].startswith("postgresql+psycopg://")
     # Clients of a proxying server need no storage credentials.
     assert not any(key.startswith("AWS_") for key in api)
+
+
+def test_compose_mlflow_asks_for_a_login_and_the_api_logs_in_read_only(bake):
+    result = bake(**TEAM)
+    assert result.exit_code == 0, result.exception
+    stack = compose(result.project_path)
+    mlflow = stack["services"]["mlflow"]
+    assert "mlflow server --app-name basic-auth" in " ".join(mlflow["command"])
+    # MLflow has no default admin password: this one is required, so no stack starts with a guessable one.
+    assert REQUIRED.fullmatch(mlflow["environment"]["MLFLOW_AUTH_ADMIN_PASSWORD"])
+    assert REQUIRED.fullmatch(mlflow["environment"]["MLFLOW_FLASK_SERVER_SECRET_KEY"])
+    config = stack["configs"]["mlflow-basic-auth"]["content"]
+    assert mlflow["environment"]["MLFLOW_AUTH_CONFIG_PATH"] == mlflow["configs"][0]["target"]
+    assert "admin_password" not in config and "database_uri = postgresql+psycopg://" in config
+    api = stack["services"]["api"]["environment"]
+    assert api["MLFLOW_TRACKING_USERNAME"] == "${MLFLOW_SERVICE_USERNAME:-service}"
+    assert REQUIRED.fullmatch(api["MLFLOW_TRACKING_PASSWORD"])
+
+
+def test_the_team_lock_has_what_mlflow_basic_auth_needs(bake):
+    result = bake(**TEAM)
+    assert result.exit_code == 0, result.exception
+    assert '"mlflow[auth]==' in (result.project_path / "pyproject.toml").read_text()
+    assert re.search(r"^flask-wtf==", (result.project_path / "requirements.lock").read_text(), re.MULTILINE)
 
 
 def test_kubernetes_manifests_only_with_a_tracking_server(bake):

@@ -160,6 +160,26 @@ def db_archive(
     raise typer.Exit(job.main(span, batch_size or job.BATCH_SIZE))
 
 
+registry = typer.Typer(help="Users of the MLflow server's basic-auth app (docs/team-stack.md).", no_args_is_help=True)
+app.add_typer(registry, name="registry")
+
+
+@registry.command("create-user")
+def registry_create_user(
+    username: str = typer.Argument(..., help="The new user's name"),
+    editor: bool = typer.Option(
+        False, "--editor/--read-only", help="EDIT on the experiment and model (jobs), or read-only (the service)"
+    ),
+    password_env: str | None = typer.Option(
+        None, "--password-env", help="The variable holding its password (default: generate one and print it)"
+    ),
+) -> None:
+    """Create a user on the MLflow server (run as its admin) and print its generated password once."""
+    from .jobs import registry_users as job
+
+    raise typer.Exit(job.main(username, "editor" if editor else "read-only", password_env))
+
+
 @app.command()
 def monitor(
     last: int | None = typer.Option(None, "--last", min=1, help="Only the last N predictions"),

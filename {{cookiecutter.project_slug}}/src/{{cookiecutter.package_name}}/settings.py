@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     project_root: Path = Field(default_factory=find_project_root)
     mlflow_tracking_uri: str = Field(default_factory=lambda: f"sqlite:///{_state_path('mlflow.db')}")
+    # The login to an MLflow server that runs its basic-auth app (docs/team-stack.md, "Registry login"). MLflow's
+    # client reads both from the environment itself; they are here too so that `.env` may hold them
+    # (io/tracking.use_login hands them on). Without them such a server answers 401, and commands say so in a line.
+    mlflow_tracking_username: str | None = None
+    mlflow_tracking_password: SecretStr | None = None
     mlflow_artifact_root: Path = Field(default_factory=lambda: _state_path("mlartifacts"))
     mlflow_experiment: str = MODEL_NAME
     model_name: str = MODEL_NAME

@@ -36,6 +36,10 @@ def reported(step: str) -> Iterator[None]:
         print(f"[{step}] interrupted", file=sys.stderr, flush=True)
         raise SystemExit(130) from None
     except Exception as error:
+        explained = _put_into_words(error)
+        if explained is not None:
+            print(f"[{step}] error: {explained}", file=sys.stderr, flush=True)
+            raise SystemExit(1) from None
         if os.environ.get(TRACEBACK_VARIABLE):
             raise
         print(
@@ -45,6 +49,14 @@ def reported(step: str) -> Iterator[None]:
             flush=True,
         )
         raise SystemExit(1) from None
+
+
+def _put_into_words(error: Exception) -> UserError | None:
+    """A failure of a service outside the project that someone has put into words: an MLflow server refusing the
+    login or not answering (io/registry_errors.py, imported here, late, because io itself imports this module)."""
+    from .io.registry_errors import as_user_error
+
+    return as_user_error(error)
 
 
 def run_job(main: Callable[[], int | None], step: str) -> NoReturn:

@@ -53,6 +53,8 @@ from ..core.alias_history import (
     version_tags,
 )
 from ..settings import Settings
+from .registry_errors import as_user_error
+from .registry_login import use_login
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -83,6 +85,7 @@ for _logger in ("mlflow.sklearn", "mlflow.utils.environment"):
 
 def connect(settings: Settings) -> str:
     """Point MLflow at the tracking store and return the experiment id, creating the experiment if needed."""
+    use_login(settings)
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     mlflow.set_registry_uri(settings.mlflow_tracking_uri)
     experiment = MlflowClient().get_experiment_by_name(settings.mlflow_experiment)
@@ -155,7 +158,9 @@ def latest_version(name: str) -> ModelVersion | None:
 def version_by_alias(name: str, alias: str) -> ModelVersion | None:
     try:
         return MlflowClient().get_model_version_by_alias(name, alias)
-    except MlflowException:
+    except MlflowException as exc:
+        if as_user_error(exc) is not None:
+            raise  # a server that refused the login or did not answer says nothing about the alias
         return None
 
 
@@ -194,7 +199,9 @@ def alias_timeline(name: str, alias: str) -> list[Move]:
     """The recorded moves of `alias`, oldest first (empty when the model or its history does not exist)."""
     try:
         tags = MlflowClient().get_registered_model(name).tags
-    except MlflowException:
+    except MlflowException as exc:
+        if as_user_error(exc) is not None:
+            raise  # as in version_by_alias: an outage is not an empty history
         return []
     return timeline(tags, alias)
 

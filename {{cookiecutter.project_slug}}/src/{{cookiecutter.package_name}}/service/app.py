@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 
 from .. import __version__
 from ..core.api_keys import AccessRule
+from ..io.registry_errors import as_user_error
+from ..io.registry_login import use_login
 from ..io.registry_lookup import registry_version
 from ..settings import Settings, get_settings
 from ..store.database import checkpoint, create_db_engine, upgrade
@@ -55,11 +57,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state = ServiceState(settings=settings, engine=engine, metrics=app.state.metrics)
     # Before the load: a reload another worker records while this one loads must still be followed (model_swap.py).
     seen_reload = await anyio.to_thread.run_sync(newest_reload_id, engine)
+    use_login(settings)  # before the first load, so that fast mode's child process inherits the login too
     try:
         state.model = await anyio.to_thread.run_sync(mode.load, settings)
     except Exception as exc:
         # Stay up without a model: /health answers, /ready and /predict say why (503) until a restart finds one.
-        state.model_error = f"{settings.model_uri}: {type(exc).__name__}: {exc}"
+        explained = as_user_error(exc)
+        state.model_error = f"{settings.model_uri}: {explained or f'{type(exc).__name__}: {exc}'}"
         logger.error("model not loaded", extra={"fields": {"model_uri": settings.model_uri, "error": str(exc)}})
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(periodic_checkpoints(engine))

@@ -1,0 +1,235 @@
+"""A real `mlflow server --app-name basic-auth`: the jobs and the service log in, fail in one sentence without a
+login, and survive the server going away and coming back (docs/team-stack.md, "Registry login" and "Outages")."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import mlflow
+import pytest
+from fastapi.testclient import TestClient
+
+from {{ cookiecutter.package_name }}.io import tracking
+from {{ cookiecutter.package_name }}.jobs.context import Paths
+from {{ cookiecutter.package_name }}.jobs.evaluate import evaluate
+from {{ cookiecutter.package_name }}.jobs.history import champion_history
+from {{ cookiecutter.package_name }}.jobs.ingest import ingest
+from {{ cookiecutter.package_name }}.jobs.promote import promote
+from {{ cookiecutter.package_name }}.jobs.registry_users import create_user
+from {{ cookiecutter.package_name }}.jobs.rollback import rollback
+from {{ cookiecutter.package_name }}.jobs.split import split
+from {{ cookiecutter.package_name }}.jobs.train import train
+from {{ cookiecutter.package_name }}.service.app import create_app
+from {{ cookiecutter.package_name }}.service.served_model import load_served_model
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.user_errors import reported
+
+from conftest import byod_frame, free_port, make_params
+
+pytestmark = pytest.mark.slow
+ADMIN_PASSWORD = "admin-password-for-this-test-only"
+WEAK = {"model": "random_forest", "hyperparameters": {"n_estimators": 1, "max_depth": 1}}
+LOGIN = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+
+
+class AuthServer:
+    """`mlflow server --app-name basic-auth` on one port and one SQLite file, stopped and started again at will."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.port = folder, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        database = f"sqlite:///{folder / 'mlflow.db'}"
+        # The users live beside MLflow's own tables, as in deploy/docker-compose.yml.
+        (folder / "basic_auth.ini").write_text(
+            "[mlflow]\ndefault_permission = READ\n"
+            f"database_uri = {database}\nadmin_username = admin\n"
+            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        )
+        self.command = [sys.executable, "-m", "mlflow", "server", "--app-name", "basic-auth"]
+        self.command += ["--host", "127.0.0.1", "--port", str(self.port), "--backend-store-uri", database]
+        self.command += ["--artifacts-destination", str(folder / "artifacts"), "--workers", "1"]
+        self.env = {key: value for key, value in os.environ.items() if key not in LOGIN} | {
+            "MLFLOW_AUTH_CONFIG_PATH": str(folder / "basic_auth.ini"),
+            "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-secret-key",
+            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        }
+
+    def start(self) -> None:
+        log = (self.folder / "server.log").open("ab")
+        # A session of its own: `mlflow server` runs uvicorn as a child, and stopping means stopping both.
+        self.process = subprocess.Popen(
+            self.command, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
+        )
+        deadline = time.monotonic() + 180
+        while not self.answers():
+            assert self.process.poll() is None, (self.folder / "server.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "mlflow server did not answer within 180 s"
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+        while self.answers():  # uvicorn's worker may outlive its parent for a moment
+            time.sleep(0.2)
+
+    def answers(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
+    running = AuthServer(tmp_path_factory.mktemp("mlflow-auth"))
+    running.start()
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    try:
+        yield running
+    finally:
+        running.stop()
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])
+
+
+def login(monkeypatch: pytest.MonkeyPatch, user: str | None, password: str | None) -> None:
+    for variable, value in zip(LOGIN, (user, password), strict=True):
+        if value is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, value)
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str], step: str, run: object) -> str:
+    """Run `run()` as a command runs (user_errors.reported): exit 1 and one line on stderr, which is returned."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stopped, reported(step):
+        run()  # type: ignore[operator]
+    err = capsys.readouterr().err
+    assert stopped.value.code == 1
+    # MLflow's own download progress bars may come before it (a rollback loads both versions to compare them).
+    said = [line for line in err.splitlines() if line.startswith(f"[{step}]")]
+    assert "Traceback" not in err and len(said) == 1, err
+    return said[0]
+
+
+def test_the_registry_needs_a_login_and_the_lifecycle_works_with_one(
+    server: AuthServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert httpx.get(f"{server.url}/api/2.0/mlflow/experiments/search?max_results=1", timeout=10).status_code == 401
+    settings = Settings(
+        mlflow_tracking_uri=server.url,
+        mlflow_experiment="login_test",
+        model_name="login_test",
+        model_uri="models:/login_test@champion",
+    )
+    project = Paths(tmp_path)
+    (tmp_path / "data" / "external").mkdir(parents=True)
+    byod_frame("classification").to_csv(project / "data/external/byod.csv", index=False)
+    weak, strong = make_params("classification", WEAK), make_params("classification")
+    ingest(weak, project)
+    split(weak, project)
+
+    # Without a login: one sentence naming the variables, for a job that writes and one that reads.
+    login(monkeypatch, None, None)
+    without = (("train", lambda: train(weak, settings, project)), ("history", lambda: champion_history(settings)))
+    for step, run in without:
+        assert all(variable in one_line_error(capsys, step, run) for variable in LOGIN)
+
+    # The admin makes the users; an editor runs the pipeline, promotes and rolls back.
+    login(monkeypatch, "admin", ADMIN_PASSWORD)
+    editor = create_user(settings, "pipeline", "editor")
+    reader = create_user(settings, "service", "read-only")
+    login(monkeypatch, editor.username, editor.password)
+    for params in (weak, strong):
+        train(params, settings, project)
+        evaluate(params, settings, project)
+        promote(params, settings, project)
+    assert str(tracking.version_by_alias(settings.model_name, tracking.CHAMPION).version) == "2"  # type: ignore[union-attr]
+    assert rollback(settings, why="login test").to_version == "1"
+    assert len(champion_history(settings)) == 3
+
+    # The read-only user serves the champion, and may not move it.
+    login(monkeypatch, reader.username, reader.password)
+    service_settings = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'predictions.db'}"})
+    with TestClient(create_app(service_settings, model_loader=load_served_model)) as client:
+        assert client.get("/model").json().get("version") == "1", client.get("/ready").text
+    refused = one_line_error(capsys, "rollback", lambda: rollback(settings, to="2", why="not allowed"))
+    assert "EDIT" in refused and "--editor" in refused
+
+    # A wrong password is named as such.
+    login(monkeypatch, editor.username, "not-the-password")
+    assert "MLFLOW_TRACKING_PASSWORD" in one_line_error(capsys, "history", lambda: champion_history(settings))
+
+
+def test_a_registry_that_goes_away_stops_each_command_in_a_sentence_and_the_service_serves_on(
+    server: AuthServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings(
+        mlflow_tracking_uri=server.url,
+        mlflow_experiment="outage_test",
+        model_name="outage_test",
+        model_uri="models:/outage_test@champion",
+    )
+    project = Paths(tmp_path)
+    (tmp_path / "data" / "external").mkdir(parents=True)
+    byod_frame("classification").to_csv(project / "data/external/byod.csv", index=False)
+    weak, strong = make_params("classification", WEAK), make_params("classification")
+    ingest(weak, project)
+    split(weak, project)
+    login(monkeypatch, "admin", ADMIN_PASSWORD)
+    train(weak, settings, project)
+    evaluate(weak, settings, project)
+    promote(weak, settings, project)  # version 1, the first champion
+    train(strong, settings, project)
+    evaluate(strong, settings, project)  # version 2, which the promote below is about
+    moves_before = len(champion_history(settings))
+
+    service_settings = settings.model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'predictions.db'}", "model_poll_seconds": 0.3}
+    )
+    with TestClient(create_app(service_settings, model_loader=load_served_model)) as client:
+        served = client.get("/model").json()["version"]
+        caplog.set_level(logging.INFO, logger="service")
+        server.stop()
+        try:
+            for step, run in (
+                ("promote", lambda: promote(strong, settings, project)),
+                ("rollback", lambda: rollback(settings, why="outage test")),
+                ("history", lambda: champion_history(settings)),
+            ):
+                assert "does not answer" in one_line_error(capsys, step, run)
+            # Several polls fail meanwhile; the service keeps answering with the model it has.
+            time.sleep(2)
+            assert client.get("/model").json()["version"] == served
+            assert client.get("/health").status_code == 200
+        finally:
+            server.start()
+        deadline = time.monotonic() + 60
+        while "registry poll works again" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.3)
+        failures = [r for r in caplog.records if r.getMessage() == "registry poll failed"]
+        assert len(failures) == 1, [r.getMessage() for r in caplog.records]
+        assert "registry poll works again" in caplog.text
+
+    # Back: the failed commands left no move behind, and the same commands work now.
+    assert len(champion_history(settings)) == moves_before
+    assert promote(strong, settings, project).candidate == "2"
+    assert str(tracking.version_by_alias(settings.model_name, tracking.CHAMPION).version) == "2"  # type: ignore[union-attr]
+    assert (rollback(settings, why="after the outage").to_version, len(champion_history(settings))) == ("1", 3)
