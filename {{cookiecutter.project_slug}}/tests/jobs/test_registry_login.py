@@ -51,6 +51,7 @@ class AuthServer:
             "[mlflow]\ndefault_permission = READ\n"
             f"database_uri = {database}\nadmin_username = admin\n"
             "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+            "auth_cache_ttl_seconds = 60\n"
         )
         self.command = [sys.executable, "-m", "mlflow", "server", "--app-name", "basic-auth"]
         self.command += ["--host", "127.0.0.1", "--port", str(self.port), "--backend-store-uri", database]

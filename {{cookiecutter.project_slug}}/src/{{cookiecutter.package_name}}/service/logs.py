@@ -28,6 +28,22 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(payload, default=str).decode()
 
 
+class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to sys.stdout as it is when a line is logged, not as it was when the handler was made.
+
+    logging's own last-resort handler does the same for stderr. It matters when one process makes several apps:
+    a test run replaces sys.stdout for each test and closes the old one, and a handler holding the first would
+    print a "Logging error" traceback on the next test's stderr.
+    """
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)  # not StreamHandler's, which would store a stream
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Send every logger (uvicorn's too) to stdout as JSON; idempotent, so app factories can call it freely."""
     # Our lines carry none of the caller's file and line, thread or process: the logging HOWTO's "Optimization"
@@ -39,7 +55,7 @@ def configure_logging(level: str = "INFO") -> None:
     logging._srcfile = None
     root = logging.getLogger()
     if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
-        handler = logging.StreamHandler(sys.stdout)
+        handler = StdoutHandler()
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     root.setLevel(level)
