@@ -1,6 +1,7 @@
 """Shared fixtures of the template tests (baking through pytest-cookies, the slow tier's shared projects), the slow
 tier's order (heaviest group first) and its timings (each slow test's seconds, printed as it finishes)."""
 
+import os
 from collections import defaultdict
 from typing import Any
 
@@ -82,6 +83,11 @@ class SlowTimings:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The processes the tests start (bakes' `make install`, `make test`, `make pipeline`, services, the lab) keep
+    # Python's bytecode caches, as on a CI runner or a user's machine. A shell that sets PYTHONDONTWRITEBYTECODE (some
+    # sandboxes do) would make each of the slow tier's hundreds of fresh interpreters compile mlflow, pandas and
+    # scikit-learn again, seconds each, and the lab's timings would not be a user's. This process is not affected.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     # Only where the results are reported: the controller under xdist, the one process without it.
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(SlowTimings(config), "slow-timings")

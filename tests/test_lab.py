@@ -120,7 +120,6 @@ def test_the_lab_runs_literally_on_a_fresh_bake(lab_project, tmp_path):
     env = {**os.environ, "PATH": os.pathsep.join([str(venv_bin), str(Path(sys.executable).parent), os.environ["PATH"]])}
     env.pop("VIRTUAL_ENV", None)
     env["API_PORT"] = str(free_port())
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
     background: list[subprocess.Popen[bytes]] = []
     timings = []
     try:
