@@ -190,15 +190,52 @@ def monitor(
         Path | None,
         typer.Option("--scored", metavar="OUTPUT", help="A batch `score` wrote, not the logged predictions"),
     ] = None,
+    window_from: str | None = typer.Option(
+        None, "--from", metavar="TIME", help="A window from 60d or ISO 8601, archive included (docs/monitoring.md)"
+    ),
+    window_to: str | None = typer.Option(None, "--to", metavar="TIME", help="The window's end (default now)"),
 ) -> None:
     """Evidently drift, data and quality report of the champion's logged predictions against its training data."""
     if last is not None and since is not None:
         raise typer.BadParameter("use --last or --since, not both")
+    if (window_from is not None or window_to is not None) and (
+        last is not None or since is not None or scored is not None
+    ):
+        raise typer.BadParameter("--from/--to is a window of its own: leave out --last, --since and --scored")
     if scored is not None and (last is not None or since is not None or retrain_on_breach):
         raise typer.BadParameter("--scored reads a batch: --last, --since and --retrain-on-breach are for the log")
+    _check_window(since, window_from, window_to)
     from .jobs import monitor as job
 
-    raise typer.Exit(job.main(last=last, since=since, fail=fail, retrain_on_breach=retrain_on_breach, scored=scored))
+    raise typer.Exit(
+        job.main(
+            last=last,
+            since=since,
+            fail=fail,
+            retrain_on_breach=retrain_on_breach,
+            scored=scored,
+            window_from=window_from,
+            window_to=window_to,
+        )
+    )
+
+
+def _check_window(since: str | None, window_from: str | None, window_to: str | None) -> None:
+    """A sentence for a time monitor cannot read, before any model is loaded (the job reads the same times)."""
+    from datetime import UTC, datetime
+
+    from .core.monitoring import parse_since, range_window
+
+    now = datetime.now(UTC)
+    try:
+        if since is not None:
+            parse_since(since, now)
+        if window_to is not None and window_from is None:
+            raise ValueError("--to ends a window that --from starts: give --from too")
+        if window_from is not None:
+            range_window(window_from, window_to, now)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 class ScoreEngine(StrEnum):

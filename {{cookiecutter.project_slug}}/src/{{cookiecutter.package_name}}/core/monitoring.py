@@ -25,15 +25,18 @@ class Window:
     description: str
 
 
-def parse_since(text: str, now: datetime) -> datetime:
-    """`24h`, `7d`, `30m`... before now, or an ISO 8601 time (UTC unless it says otherwise)."""
+def parse_since(text: str, now: datetime, option: str = "--since") -> datetime:
+    """`24h`, `7d`, `30m`... before now, or an ISO 8601 date or time (UTC unless it says otherwise; a date is its
+    midnight)."""
     span = parse_duration(text)
     if span is not None:
         return now - span
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"--since expects 24h, 7d, 30m or an ISO time like 2025-01-31T12:00, got {text!r}") from None
+        raise ValueError(
+            f"{option} expects 24h, 7d, 30m or an ISO date or time like 2025-01-31 or 2025-01-31T12:00, got {text!r}"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
 
 
@@ -43,6 +46,19 @@ def since_window(since: str | None, now: datetime) -> Window:
         return Window(start=None, end=now, description="all predictions")
     start = parse_since(since, now)
     return Window(start=start, end=now, description=f"predictions since {start.isoformat()}")
+
+
+def range_window(start: str, end: str | None, now: datetime) -> Window:
+    """`--from START --to END`: each a span back from now (`60d`) or an ISO 8601 date or time; no END means now.
+
+    A window with a start also reads the archive's days that overlap it (see io.prediction_log.read_window).
+    """
+    first = parse_since(start, now, "--from")
+    last = now if end is None else parse_since(end, now, "--to")
+    start_text, end_text = first.isoformat(timespec="seconds"), last.isoformat(timespec="seconds")
+    if first >= last:
+        raise ValueError(f"--from ({start_text}) must be before --to ({end_text})")
+    return Window(start=first, end=last, description=f"predictions from {start_text} to {end_text}")
 
 
 class Reservoir(Generic[T]):

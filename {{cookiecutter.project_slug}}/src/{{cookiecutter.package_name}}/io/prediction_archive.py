@@ -9,7 +9,7 @@ A rerun that exports the same rows again writes the same name, replacing the fil
 import os
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -138,9 +138,9 @@ def archived_feedback(root: Path, model_name: str) -> list[dict[str, Any]]:
     for path in archive_files(root):
         table = pq.read_table(path, columns=["id", "created_at", "model_name", "features", "feedback"])
         for row in table.to_pylist():
-            if row["model_name"] != model_name or not row["feedback"]:
+            latest = latest_revision(row)
+            if row["model_name"] != model_name or latest is None:
                 continue
-            latest = max(row["feedback"], key=lambda revision: revision["revision"])
             rows.append(
                 {
                     "features": orjson.loads(row["features"]),
@@ -151,3 +151,39 @@ def archived_feedback(root: Path, model_name: str) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def files_of_days(root: Path, start: datetime, end: datetime) -> list[list[Path]]:
+    """The archive files of each UTC day that overlaps [start, end], day by day, oldest first; the other days'
+    folders are never opened."""
+    first, last = day_of(start.astimezone(UTC)), day_of(end.astimezone(UTC))
+    days: dict[str, list[Path]] = {}
+    for path in archive_files(root):
+        day = path.parent.name.removeprefix("day=")
+        if first <= day <= last:  # ISO dates sort as text
+            days.setdefault(day, []).append(path)
+    return list(days.values())
+
+
+def window_rows(
+    path: Path, model_name: str, model_version: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """The rows of one archive file (one batch: at most a few thousand) that are the model version's and inside
+    [start, end], with the JSON columns still as text so that only the sampled rows are ever decoded."""
+    table = pq.read_table(
+        path,
+        columns=["id", "features", "prediction", "probabilities", "out_of_range", "feedback"],
+        filters=[
+            ("model_name", "=", model_name),
+            ("model_version", "=", model_version),
+            ("created_at", ">=", start),
+            ("created_at", "<=", end),
+        ],
+    )
+    return table.to_pylist()
+
+
+def latest_revision(row: dict[str, Any]) -> dict[str, Any] | None:
+    """An archived row's feedback revision that counts (the newest), None without feedback."""
+    revisions = row["feedback"] or []
+    return max(revisions, key=lambda revision: revision["revision"]) if revisions else None

@@ -1,8 +1,10 @@
 """Read the prediction log for monitoring and retraining: a window streamed in chunks, sampled, joined to feedback."""
 
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -11,8 +13,11 @@ from sqlalchemy import ColumnElement, Engine, Select, Text, and_, cast, func, se
 from ..core.monitoring import Reservoir, Window
 from ..core.source_caps import ANONYMOUS
 from ..store.tables import Feedback, Prediction
+from .prediction_archive import files_of_days, latest_revision, window_rows
 
 CHUNK = 10_000
+# Ids per `IN (...)` when asking the log which archived rows it still holds: well under SQLite's 32,766 parameters.
+ID_BATCH = 1_000
 AnySelect = Select[*tuple[Any, ...]]
 
 
@@ -106,26 +111,69 @@ def stream(engine: Engine, query: AnySelect, chunk: int = CHUNK) -> Iterator[Seq
             yield [tuple(row) for row in part]
 
 
-def sample(engine: Engine, query: AnySelect, size: int, seed: int, chunk: int = CHUNK) -> Reservoir[Any]:
-    reservoir: Reservoir[Any] = Reservoir(size, seed)
-    for part in stream(engine, query, chunk):
-        reservoir.offer(part)
-    return reservoir
-
-
 def _decode(text: str | None) -> Any:
     return None if text is None else orjson.loads(text)
 
 
-def read_window(engine: Engine, scope: Scope, size: int, seed: int, chunk: int = CHUNK) -> WindowSample:
+def ids_in_log(engine: Engine, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these prediction ids the log still holds."""
+    found: set[uuid.UUID] = set()
+    with engine.connect() as connection:
+        for start in range(0, len(ids), ID_BATCH):
+            query = select(Prediction.id).where(Prediction.id.in_(ids[start : start + ID_BATCH]))
+            found.update(connection.execute(query).scalars())
+    return found
+
+
+def offer_archived(engine: Engine, root: Path, scope: Scope, current: Reservoir[Any], labeled: Reservoir[Any]) -> int:
+    """Offer the window's archived rows (data/archive/predictions/, `db archive`) to the reservoirs, file by file;
+    how many of them the service had flagged out of range.
+
+    A row is counted once: one the log still holds (an archive run killed between its write and its delete) is
+    left to the log, whose copy may have newer feedback; and a day's files are checked against each other (a row's
+    day is its partition, so a copy can only be in the same day).
+    """
+    window = scope.window
+    out_of_range = 0
+    if window.start is None:
+        return out_of_range
+    for paths in files_of_days(root, window.start, window.end):
+        seen: set[str] = set()
+        for path in paths:
+            rows = window_rows(path, scope.model_name, scope.model_version, window.start, window.end)
+            logged = {str(found) for found in ids_in_log(engine, [uuid.UUID(row["id"]) for row in rows])}
+            fresh = [row for row in rows if row["id"] not in logged and row["id"] not in seen]
+            seen.update(row["id"] for row in fresh)
+            current.offer([(row["features"], row["prediction"]) for row in fresh])
+            labels = [(row, latest) for row in fresh if (latest := latest_revision(row)) is not None]
+            labeled.offer(
+                [
+                    (row["features"], row["prediction"], row["probabilities"], latest["actual"], latest["source"])
+                    for row, latest in labels
+                ]
+            )
+            out_of_range += sum(row["out_of_range"] not in (None, "null") for row in fresh)
+    return out_of_range
+
+
+def read_window(
+    engine: Engine, scope: Scope, size: int, seed: int, chunk: int = CHUNK, archive: Path | None = None
+) -> WindowSample:
     """Two streamed passes, each through a seeded reservoir of `size`: every prediction, and the labelled ones.
 
-    Memory is bounded by `size` rows (their JSON text) whatever the length of the window.
+    With `archive` (the archive's folder) and a window with a start, the archive's days that overlap the window are
+    offered first (their rows are the older ones), then the log's rows. Memory is bounded by `size` rows (their JSON
+    text) whatever the length of the window, plus one archive day's ids.
     """
     conditions = scope.conditions()
+    current: Reservoir[Any] = Reservoir(size, seed)
+    labeled: Reservoir[Any] = Reservoir(size, seed)
+    archived_out_of_range = 0 if archive is None else offer_archived(engine, archive, scope, current, labeled)
     everything = select(cast(Prediction.features, Text), cast(Prediction.prediction, Text)).where(*conditions)
-    current = sample(engine, everything.order_by(Prediction.created_at), size, seed, chunk)
-    labeled = sample(engine, labeled_query(conditions), size, seed, chunk)
+    for part in stream(engine, everything.order_by(Prediction.created_at), chunk):
+        current.offer(part)
+    for part in stream(engine, labeled_query(conditions), chunk):
+        labeled.offer(part)
     return WindowSample(
         current=[{"features": _decode(f), "prediction": _decode(p)} for f, p in current.items],
         labeled=[
@@ -141,7 +189,7 @@ def read_window(engine: Engine, scope: Scope, size: int, seed: int, chunk: int =
         rows=current.seen,
         labeled_rows=labeled.seen,
         sampled=current.sampled or labeled.sampled,
-        out_of_range_rows=count_out_of_range(engine, conditions),
+        out_of_range_rows=count_out_of_range(engine, conditions) + archived_out_of_range,
     )
 
 

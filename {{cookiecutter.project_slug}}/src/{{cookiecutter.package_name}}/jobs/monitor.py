@@ -23,6 +23,7 @@ from ..core.monitoring import (
     history_entry,
     quality_baseline,
     quality_breach,
+    range_window,
     render_summary,
     since_window,
 )
@@ -31,6 +32,7 @@ from ..io import card_store
 from ..io.evidently_workspace import record_run
 from ..io.monitoring_history import append_history
 from ..io.monitoring_reports import QUALITY, REPORT, SUMMARY, new_run_dir, publish
+from ..io.prediction_archive import ARCHIVE
 from ..io.prediction_log import Scope, WindowSample, read_window, start_of_last
 from ..io.reference import Champion, load_champion, read_split, with_predictions
 from ..io.webhook import post_alert
@@ -191,32 +193,61 @@ def run_reports(reference: Reference, sample: WindowSample, window: Window, para
     return Monitored(summary, snapshots)
 
 
-def resolve_window(settings: Settings, champion: Champion, last: int | None, since: str | None) -> Window:
+@dataclass(frozen=True)
+class Span:
+    """Which window the user asked for: `--last N`, `--since TIME`, `--from TIME [--to TIME]`, or none (all)."""
+
+    last: int | None = None
+    since: str | None = None
+    start: str | None = None
+    end: str | None = None
+
+    @property
+    def looks_back(self) -> bool:
+        """A window that ends before now (`--to`): a look at the past, not the service's current state."""
+        return self.end is not None
+
+
+def resolve_window(settings: Settings, champion: Champion, span: Span) -> Window:
     now = datetime.now(UTC)
-    if last is None:
-        return since_window(since, now)
+    if span.start is not None:
+        return range_window(span.start, span.end, now)
+    if span.last is None:
+        return since_window(span.since, now)
     engine = create_db_engine(settings.database_url)
-    start = start_of_last(engine, champion.name, champion.version, last, now)
+    start = start_of_last(engine, champion.name, champion.version, span.last, now)
     engine.dispose()
-    return Window(start=start, end=now, description=f"last {last} predictions")
+    return Window(start=start, end=now, description=f"last {span.last} predictions")
 
 
-def run(settings: Settings, params: Params, last: int | None = None, since: str | None = None) -> Summary | None:
-    """Monitor the window and publish the report to latest/; None when the window holds no prediction."""
+def run(
+    settings: Settings, params: Params, last: int | None = None, since: str | None = None, span: Span | None = None
+) -> Summary | None:
+    """Monitor the window and publish the report to latest/; None when the window holds no prediction.
+
+    A window with a start also reads the archive's days that overlap it (`db archive`'s Parquet). A window that
+    ends in the past (`--to`) is a look back: its report goes to reports/monitoring/window-<start>-<end>/<time>/,
+    and latest/, the history, the alert and the model card stay about the service's current predictions.
+    """
+    span = span or Span(last=last, since=since)
     engine = create_db_engine(settings.database_url)
     if not has_prediction_log(engine):
         print("No predictions logged yet: start the service (make serve) and send it some (make simulate).")
         return None
     reference = load_reference(settings, params)
     champion = reference.champion
-    window = resolve_window(settings, champion, last, since)
+    window = resolve_window(settings, champion, span)
     scope = Scope(champion.name, champion.version, window)
-    sample = read_window(engine, scope, params.monitor.sample_size, params.monitor.seed)
+    archive = settings.project_root / ARCHIVE
+    sample = read_window(engine, scope, params.monitor.sample_size, params.monitor.seed, archive=archive)
     engine.dispose()
     if sample.rows == 0:
         print(f"No predictions of {champion.name} v{champion.version} in the window ({window.description}).")
         return None
     root = settings.monitoring_dir
+    if span.looks_back and window.start is not None:
+        folder = f"window-{window.start:%Y%m%dT%H%M%SZ}-{window.end:%Y%m%dT%H%M%SZ}"
+        return monitor(reference, sample, window, params, new_run_dir(root / folder, datetime.now(UTC)))
     monitored = run_reports(reference, sample, window, params, new_run_dir(root, window.end))
     summary = monitored.summary
     latest = publish(Path(summary.reports["html"]).parent, root)
@@ -306,6 +337,8 @@ def main(
     fail: bool = True,
     retrain_on_breach: bool = False,
     scored: Path | None = None,
+    window_from: str | None = None,
+    window_to: str | None = None,
 ) -> int:
     """Exit code 1 on a breach (unless fail is False), 0 otherwise, including when the window is empty."""
     settings = get_settings()
@@ -313,13 +346,14 @@ def main(
         batch_summary, _ = run_scored(settings, load_params(), scored)
         print(render_summary(batch_summary))  # which names the report
         return 1 if batch_summary.breached and fail else 0
-    summary = run(settings, load_params(), last, since)
+    span = Span(last=last, since=since, start=window_from, end=window_to)
+    summary = run(settings, load_params(), span=span)
     if summary is None:
         return 0
-    print(render_summary(summary))
-    print(
-        f"  latest     {settings.monitoring_dir / 'latest'} (GET /monitoring, /monitoring/quality, /monitoring/summary)"
-    )
+    print(render_summary(summary))  # which names the report
+    if not span.looks_back:
+        latest = settings.monitoring_dir / "latest"
+        print(f"  latest     {latest} (GET /monitoring, /monitoring/quality, /monitoring/summary)")
     if summary.breached and retrain_on_breach:
         from . import retrain
 
