@@ -38,6 +38,12 @@ def remove_tracking_server_files(tracking: str) -> None:
         remove("deploy/k8s", "tests/jobs/test_registry_login.py")
 
 
+def remove_postgresql_files(store: str) -> None:
+    """The replicas benchmark measures a PostgreSQL prediction log: only store=postgresql keeps it (and its driver)."""
+    if store != "postgresql":
+        remove("benchmarks/bench_replicas.py")
+
+
 def git(*args: str) -> subprocess.CompletedProcess[str]:
     # stdin closed and signing off: a bake must never wait for a passphrase or an editor.
     return subprocess.run(
@@ -88,6 +94,7 @@ def main() -> None:
     answers = json.loads(RENDERED_ANSWERS)
     remove_ci_files(answers["ci"])
     remove_tracking_server_files(answers["tracking"])
+    remove_postgresql_files(answers["store"])
     notes = git_commit_everything(answers["author_name"], answers["author_email"])
     print(f"\nBaked {answers['project_slug']}. Next:\n\n    cd {PROJECT.name}\n    make install\n    make pipeline\n")
     for note in notes:

@@ -46,6 +46,7 @@ def combination_id(combination: dict[str, str]) -> str:
 OPTION_FILES: dict[tuple[str, str], list[str]] = {
     ("ci", "github"): [".github/workflows/ci.yml", ".github/dependabot.yml"],
     ("ci", "gitlab"): [".gitlab-ci.yml"],
+    ("store", "postgresql"): ["benchmarks/bench_replicas.py"],
     ("tracking", "server"): [
         f"deploy/k8s/{name}.yaml"
         for name in (
