@@ -245,10 +245,10 @@ def test_feedback_import_stores_batch_outcomes_as_feedback_does_and_they_reach_r
     outcomes = pd.DataFrame(
         {
             "prediction_id": [*labelled["prediction_id"], "0190a5e2-0000-7000-8000-000000000000", "not-an-id"],
-            "actual": [*actual, actual[0], actual[0]],
+            # Row 1's label is bad; a mixed list keeps the column as text (pandas refuses text in a float column).
+            "actual": [actual[0], bad_label, *actual[2:], actual[0], actual[0]],
         }
     )
-    outcomes.loc[1, "actual"] = bad_label
     outcomes.to_csv(tmp_path / "labels-2026-12.csv", index=False)
 
     first = import_outcomes(settings, tmp_path / "labels-2026-12.csv", tmp_path / "scored")
