@@ -25,6 +25,7 @@ from {{ cookiecutter.package_name }}.jobs.registry_users import create_user
 from {{ cookiecutter.package_name }}.jobs.rollback import rollback
 from {{ cookiecutter.package_name }}.jobs.split import split
 from {{ cookiecutter.package_name }}.jobs.train import train
+from {{ cookiecutter.package_name }}.params import Params
 from {{ cookiecutter.package_name }}.service.app import create_app
 from {{ cookiecutter.package_name }}.service.served_model import load_served_model
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -123,18 +124,14 @@ def one_line_error(capsys: pytest.CaptureFixture[str], step: str, run: object) -
     return said[0]
 
 
-def test_the_registry_needs_a_login_and_the_lifecycle_works_with_one(
-    server: AuthServer,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert httpx.get(f"{server.url}/api/2.0/mlflow/experiments/search?max_results=1", timeout=10).status_code == 401
+def split_project(server: AuthServer, tmp_path: Path, name: str) -> tuple[Settings, Paths, Params, Params]:
+    """Settings for a model `name` on the server, and a project in tmp_path ingested and split: a weak and a strong
+    set of params to train two versions from."""
     settings = Settings(
         mlflow_tracking_uri=server.url,
-        mlflow_experiment="login_test",
-        model_name="login_test",
-        model_uri="models:/login_test@champion",
+        mlflow_experiment=name,
+        model_name=name,
+        model_uri=f"models:/{name}@champion",
     )
     project = Paths(tmp_path)
     (tmp_path / "data" / "external").mkdir(parents=True)
@@ -142,6 +139,17 @@ def test_the_registry_needs_a_login_and_the_lifecycle_works_with_one(
     weak, strong = make_params("classification", WEAK), make_params("classification")
     ingest(weak, project)
     split(weak, project)
+    return settings, project, weak, strong
+
+
+def test_the_registry_needs_a_login_and_the_lifecycle_works_with_one(
+    server: AuthServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert httpx.get(f"{server.url}/api/2.0/mlflow/experiments/search?max_results=1", timeout=10).status_code == 401
+    settings, project, weak, strong = split_project(server, tmp_path, "login_test")
 
     # Without a login: one sentence naming the variables, for a job that writes and one that reads.
     login(monkeypatch, None, None)
@@ -182,18 +190,7 @@ def test_a_registry_that_goes_away_stops_each_command_in_a_sentence_and_the_serv
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    settings = Settings(
-        mlflow_tracking_uri=server.url,
-        mlflow_experiment="outage_test",
-        model_name="outage_test",
-        model_uri="models:/outage_test@champion",
-    )
-    project = Paths(tmp_path)
-    (tmp_path / "data" / "external").mkdir(parents=True)
-    byod_frame("classification").to_csv(project / "data/external/byod.csv", index=False)
-    weak, strong = make_params("classification", WEAK), make_params("classification")
-    ingest(weak, project)
-    split(weak, project)
+    settings, project, weak, strong = split_project(server, tmp_path, "outage_test")
     login(monkeypatch, "admin", ADMIN_PASSWORD)
     train(weak, settings, project)
     evaluate(weak, settings, project)
