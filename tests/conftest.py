@@ -2,7 +2,9 @@
 tier's order (heaviest group first) and its timings (each slow test's seconds, printed as it finishes)."""
 
 import os
+import sys
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,6 +90,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # sandboxes do) would make each of the slow tier's hundreds of fresh interpreters compile mlflow, pandas and
     # scikit-learn again, seconds each, and the lab's timings would not be a user's. This process is not affected.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    # The caches go under build/, never beside the sources: a __pycache__ written into the template's own tree (a test
+    # runs its tools/wheelhouse.py) would be baked into every project made after it.
+    pycache = Path(config.rootpath) / "build" / "pycache"
+    os.environ["PYTHONPYCACHEPREFIX"] = str(pycache)
+    sys.pycache_prefix = str(pycache)
     # Only where the results are reported: the controller under xdist, the one process without it.
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(SlowTimings(config), "slow-timings")
