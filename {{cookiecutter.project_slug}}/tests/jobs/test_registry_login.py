@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import mlflow
 import pytest
 from fastapi.testclient import TestClient
@@ -85,8 +85,8 @@ class AuthServer:
 
     def answers(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
+            return httpx2.get(f"{self.url}/health", timeout=2).status_code == 200
+        except httpx2.HTTPError:
             return False
 
 
@@ -148,7 +148,7 @@ def test_the_registry_needs_a_login_and_the_lifecycle_works_with_one(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert httpx.get(f"{server.url}/api/2.0/mlflow/experiments/search?max_results=1", timeout=10).status_code == 401
+    assert httpx2.get(f"{server.url}/api/2.0/mlflow/experiments/search?max_results=1", timeout=10).status_code == 401
     settings, project, weak, strong = split_project(server, tmp_path, "login_test")
 
     # Without a login: one sentence naming the variables, for a job that writes and one that reads.
