@@ -58,6 +58,9 @@ OPTION_FILES: dict[tuple[str, str], list[str]] = {
             "secret.template",
             "batches-pvc",
             "score-cronjob",
+            "archive-pvc",
+            "archive-cronjob",
+            "archive-copy-pod",
         )
     ]
     + ["tests/jobs/test_registry_login.py"],

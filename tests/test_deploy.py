@@ -24,6 +24,12 @@ def k8s_documents(project):
     return [yaml.safe_load(path.read_text()) for path in sorted((project / "deploy/k8s").glob("*.yaml"))]
 
 
+def by_name(documents, kind, name):
+    """The one document of this kind whose name ends with `-name` (my-ml-product-score, my-ml-product-archive)."""
+    [document] = [d for d in documents if d["kind"] == kind and d["metadata"]["name"].endswith(f"-{name}")]
+    return document
+
+
 @pytest.mark.parametrize(
     ("answers", "services"),
     [
@@ -146,6 +152,7 @@ def test_kubernetes_manifests_are_valid_offline(bake):
         "Secret",
         "PersistentVolumeClaim",
         "CronJob",
+        "Pod",
     }
     version = kubernetes_validate.latest_version()
     for document in documents:
@@ -174,7 +181,7 @@ def test_the_scoring_cronjob_scores_into_a_dated_folder_as_the_apis_user(bake):
     result = bake(**TEAM)
     assert result.exit_code == 0, result.exception
     documents = k8s_documents(result.project_path)
-    cronjob = next(d for d in documents if d["kind"] == "CronJob")
+    cronjob = by_name(documents, "CronJob", "score")
     job = cronjob["spec"]["jobTemplate"]["spec"]
     pod = job["template"]["spec"]
     container = pod["containers"][0]
@@ -186,10 +193,46 @@ def test_the_scoring_cronjob_scores_into_a_dated_folder_as_the_apis_user(bake):
     assert pod["securityContext"] == deployment["spec"]["template"]["spec"]["securityContext"]
     assert container["envFrom"] == deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    claim = next(d for d in documents if d["kind"] == "PersistentVolumeClaim")
+    claim = by_name(documents, "PersistentVolumeClaim", "batches")
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
     assert volumes["batches"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
     assert container["image"] == deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def test_the_archive_cronjob_archives_onto_its_own_volume_as_the_apis_user(bake):
+    result = bake(**TEAM)
+    assert result.exit_code == 0, result.exception
+    documents = k8s_documents(result.project_path)
+    cronjob = by_name(documents, "CronJob", "archive")
+    job = cronjob["spec"]["jobTemplate"]["spec"]
+    pod = job["template"]["spec"]
+    container = pod["containers"][0]
+    # One run at a time; a retry is safe (a rerun finishes a stopped archive), so it may retry.
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid" and job["backoffLimit"] > 0
+    assert container["command"][:3] == ["my_ml_product", "db", "archive"]
+    arguments = dict(zip(container["command"][3::2], container["command"][4::2], strict=True))
+    assert arguments["--older-than"] == "30d"
+    deployment = next(d for d in documents if d["kind"] == "Deployment")
+    api = deployment["spec"]["template"]["spec"]
+    assert pod["securityContext"] == api["securityContext"]
+    # DATABASE_URL is the Secret's: the same database the API's replicas write to.
+    assert container["envFrom"] == api["containers"][0]["envFrom"]
+    assert container["image"] == api["containers"][0]["image"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert set(container["resources"]["requests"]) == set(container["resources"]["limits"]) == {"cpu", "memory"}
+    # The Parquet goes onto the archive's own claim, not the scoring batches' nor the read-only image.
+    claim = by_name(documents, "PersistentVolumeClaim", "archive")
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    [mount] = [m for m in container["volumeMounts"] if arguments["--into"].startswith(m["mountPath"] + "/")]
+    assert volumes[mount["name"]]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    assert claim["metadata"]["name"] != by_name(documents, "PersistentVolumeClaim", "batches")["metadata"]["name"]
+    # The pod a checkout copies the files out through (not applied by kustomize) mounts that claim, read-only.
+    copy = by_name(documents, "Pod", "archive-copy")["spec"]
+    [volume] = copy["volumes"]
+    assert volume["persistentVolumeClaim"] == {"claimName": claim["metadata"]["name"], "readOnly": True}
+    [copy_mount] = copy["containers"][0]["volumeMounts"]
+    assert copy_mount["readOnly"] is True and copy_mount["mountPath"] == mount["mountPath"]
+    assert "archive-copy-pod.yaml" not in (result.project_path / "deploy/k8s/kustomization.yaml").read_text()
 
 
 def test_kustomize_renders_the_manifests(bake):
@@ -219,7 +262,10 @@ def test_kustomize_renders_the_manifests(bake):
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert labels["app.kubernetes.io/name"] == "my-ml-product"
     assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
-    # The API's Service sends requests to the API's pods only, never to a scoring job's.
+    # The API's Service sends requests to the API's pods only, never to a scoring or archive job's.
     service = next(d for d in documents if d["kind"] == "Service")
-    scoring = next(d for d in documents if d["kind"] == "CronJob")["spec"]["jobTemplate"]["spec"]["template"]
-    assert not service["spec"]["selector"].items() <= scoring["metadata"]["labels"].items()
+    cronjobs = [d for d in documents if d["kind"] == "CronJob"]
+    assert len(cronjobs) == 2
+    for cronjob in cronjobs:
+        pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]
+        assert not service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()

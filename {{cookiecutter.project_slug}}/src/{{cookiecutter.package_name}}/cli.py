@@ -152,12 +152,16 @@ def db_archive(
     batch_size: int | None = typer.Option(
         None, "--batch-size", min=1, max=30_000, help="Rows per delete transaction (default 5000)"
     ),
+    # A pod has no project checkout: the Kubernetes CronJob writes to its volume instead (docs/team-stack.md).
+    into: Path | None = typer.Option(
+        None, "--into", metavar="FOLDER", help="Where the Parquet goes (default: the project's data/archive/predictions)"
+    ),
 ) -> None:
     """Move older predictions and all their feedback to Parquet in data/archive/predictions/, then delete them."""
     span = _older_than(older_than)
     from .jobs import archive as job
 
-    raise typer.Exit(job.main(span, batch_size or job.BATCH_SIZE))
+    raise typer.Exit(job.main(span, batch_size or job.BATCH_SIZE, into))
 
 
 registry = typer.Typer(help="Users of the MLflow server's basic-auth app (docs/team-stack.md).", no_args_is_help=True)

@@ -153,6 +153,26 @@ def test_archive_moves_old_rows_and_their_feedback_then_a_second_run_changes_not
     log.assert_archived_exactly_once()
 
 
+def test_into_a_volume_outside_any_project_as_the_cronjob_runs_it(tmp_path: Path) -> None:
+    """The Kubernetes CronJob's pod has no checkout (no dvc.yaml above its working folder): `--into` is its volume."""
+    project, volume, pod = tmp_path / "project", tmp_path / "volume", tmp_path / "pod"
+    project.mkdir()
+    pod.mkdir()
+    log = Log(project, old=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "db", "archive", "--older-than", "30d", "--into",
+         str(volume / "predictions")],
+        cwd=pod, env={**os.environ, "DATABASE_URL": log.url, "TRACEBACK": ""},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert f"moved to {volume / 'predictions'}/" in run.stdout and "not versioned" in run.stdout
+    assert not log.archive.exists() and not list(pod.iterdir())
+    table = pq.ParquetDataset(volume / "predictions").read()
+    assert {uuid.UUID(text) for text in table.column("id").to_pylist()} == log.old
+    assert log.in_database() == log.young
+
+
 @pytest.mark.posix  # SIGKILL
 def test_sigkill_mid_archive_then_a_rerun_loses_nothing_and_archives_nothing_twice(tmp_path: Path) -> None:
     log = Log(tmp_path, old=20_000)

@@ -76,11 +76,12 @@ def archive(engine: Engine, root: Path, cutoff: datetime, batch_size: int = BATC
     return total
 
 
-def main(older_than: timedelta, batch_size: int = BATCH_SIZE) -> int:
+def main(older_than: timedelta, batch_size: int = BATCH_SIZE, into: Path | None = None) -> int:
+    """Archive into `into`, or the project's data/archive/predictions/ (which `make archive` then adds to DVC)."""
     settings = get_settings()
     engine = create_db_engine(settings.database_url)
     cutoff = datetime.now(UTC) - older_than
-    root = find_project_root() / ARCHIVE
+    root = into if into is not None else find_project_root() / ARCHIVE
     if not has_prediction_log(engine):
         say("archive", "no prediction log yet (the service never ran): nothing to archive")
         return 0
@@ -88,10 +89,15 @@ def main(older_than: timedelta, batch_size: int = BATCH_SIZE) -> int:
     if moved.predictions == 0:
         say("archive", f"no prediction older than {cutoff.isoformat(timespec='seconds')}: nothing changed")
         return 0
+    versioning = (
+        f"`make archive` also runs `dvc add {ARCHIVE}`; `dvc push` sends it to the remote"
+        if into is None
+        else f"not versioned: copy it into the project's {ARCHIVE}/ and `dvc add` it there (docs/team-stack.md)"
+    )
     say(
         "archive",
         f"{moved.predictions} predictions before {cutoff.isoformat(timespec='seconds')} and their "
-        f"{moved.feedback} feedback revisions moved to {ARCHIVE}/ ({moved.files} files), then deleted from the "
-        f"prediction log (`make archive` also runs `dvc add {ARCHIVE}`; `dvc push` sends it to the remote)",
+        f"{moved.feedback} feedback revisions moved to {ARCHIVE if into is None else into}/ ({moved.files} files), "
+        f"then deleted from the prediction log ({versioning})",
     )
     return 0
