@@ -153,9 +153,10 @@ def db_archive(
         None, "--batch-size", min=1, max=30_000, help="Rows per delete transaction (default 5000)"
     ),
     # A pod has no project checkout: the Kubernetes CronJob writes to its volume instead (docs/team-stack.md).
-    into: Path | None = typer.Option(
-        None, "--into", metavar="FOLDER", help="Where the Parquet goes (default: the project's data/archive/predictions)"
-    ),
+    into: Annotated[
+        Path | None,
+        typer.Option("--into", metavar="FOLDER", help="Where the Parquet goes (default: data/archive/predictions)"),
+    ] = None,
 ) -> None:
     """Move older predictions and all their feedback to Parquet in data/archive/predictions/, then delete them."""
     span = _older_than(older_than)
