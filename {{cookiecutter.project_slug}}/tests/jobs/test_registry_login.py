@@ -1,5 +1,6 @@
 """A real `mlflow server --app-name basic-auth`: the jobs and the service log in, fail in one sentence without a
-login, and survive the server going away and coming back (docs/team-stack.md, "Registry login" and "Outages")."""
+login, and survive the server going away and coming back, leaving no alias move half-made (docs/team-stack.md,
+"Registry login", "Outages" and "When the registry goes away")."""
 
 import logging
 import os
@@ -14,6 +15,8 @@ import httpx2
 import mlflow
 import pytest
 from fastapi.testclient import TestClient
+from mlflow import MlflowClient
+from mlflow.server import get_app_client
 
 from {{ cookiecutter.package_name }}.io import tracking
 from {{ cookiecutter.package_name }}.jobs.context import Paths
@@ -231,3 +234,73 @@ def test_a_registry_that_goes_away_stops_each_command_in_a_sentence_and_the_serv
     assert promote(strong, settings, project).candidate == "2"
     assert str(tracking.version_by_alias(settings.model_name, tracking.CHAMPION).version) == "2"  # type: ignore[union-attr]
     assert (rollback(settings, why="after the outage").to_version, len(champion_history(settings))) == ("1", 3)
+
+
+def champion_and_candidate(
+    server: AuthServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> tuple[Settings, Paths, Params]:
+    """As the admin: version 1 is @champion, version 2 (stronger) is trained and evaluated, awaiting `promote`."""
+    settings, project, weak, strong = split_project(server, tmp_path, name)
+    login(monkeypatch, "admin", ADMIN_PASSWORD)
+    for params in (weak, strong):
+        train(params, settings, project)
+        evaluate(params, settings, project)
+        if params is weak:
+            promote(weak, settings, project)
+    return settings, project, strong
+
+
+def moves_of(settings: Settings) -> list[tuple[str | None, str]]:
+    return [(move.from_version, move.to_version) for move in champion_history(settings)]
+
+
+def test_a_move_the_registry_stopped_half_way_is_recorded_when_the_same_command_runs_again(
+    server: AuthServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """set_alias's steps one by one, the server stopped after the alias moved and before the move is recorded."""
+    settings, project, strong = champion_and_candidate(server, tmp_path, monkeypatch, "half_done_test")
+    name = settings.model_name
+    move = tracking.begin_move(name, tracking.CHAMPION, "2", "a promotion the registry stopped", {})
+    MlflowClient().set_registered_model_alias(name, tracking.CHAMPION, "2")
+    server.stop()
+    try:
+        assert "does not answer" in one_line_error(capsys, "promote", lambda: tracking.finish_move(name, move))
+    finally:
+        server.start()
+
+    # Back: the same command finds version 2 already @champion and records the move it had made.
+    capsys.readouterr()
+    assert promote(strong, settings, project).reason == "already champion"
+    assert "recorded the move of @champion to version 2" in capsys.readouterr().out
+    assert moves_of(settings) == [("1", "2"), (None, "1")]
+    assert champion_history(settings)[0] == move
+    assert not [key for key in MlflowClient().get_registered_model(name).tags if key.endswith(".pending")]
+
+
+def test_promote_records_the_gates_decision_before_the_registry_may_refuse_the_alias_move(
+    server: AuthServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A user who may write on the experiment's runs and only read the registered model: the server refuses the alias
+    move in the middle of `promote`, the step a registry that goes away would stop it at. The gate's decision is
+    on the candidate's run by then; no alias moved and nothing is pending; the same command works once allowed."""
+    settings, project, strong = champion_and_candidate(server, tmp_path, monkeypatch, "gate_first_test")
+    experiment_id = tracking.connect(settings)
+    gate_only = create_user(settings, "gate-only", "read-only")
+    auth = get_app_client("basic-auth", tracking_uri=settings.mlflow_tracking_uri)
+    auth.grant_user_permission(gate_only.username, "experiment", experiment_id, "EDIT")
+    login(monkeypatch, gate_only.username, gate_only.password)
+    assert "EDIT" in one_line_error(capsys, "promote", lambda: promote(strong, settings, project))
+
+    login(monkeypatch, "admin", ADMIN_PASSWORD)
+    assert tracking.run_tags(settings.model_name, "2")["gate.decision"] == tracking.CHAMPION
+    assert str(tracking.version_by_alias(settings.model_name, tracking.CHAMPION).version) == "1"  # type: ignore[union-attr]
+    assert moves_of(settings) == [(None, "1")]
+    assert not [key for key in MlflowClient().get_registered_model(settings.model_name).tags if ".pending" in key]
+    assert promote(strong, settings, project).alias == tracking.CHAMPION
+    assert moves_of(settings) == [("1", "2"), (None, "1")]

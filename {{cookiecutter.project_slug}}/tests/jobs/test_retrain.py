@@ -1,4 +1,5 @@
-"""Retraining on feedback: hostile rows are quarantined with their reasons, and never reach the next model."""
+"""Retraining on feedback: hostile rows are quarantined with their reasons, and never reach the next model; a version
+whose retrain stopped before its gate is never served."""
 
 import json
 from pathlib import Path
@@ -8,11 +9,13 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from {{ cookiecutter.package_name }}.io import tracking
 from {{ cookiecutter.package_name }}.io.datasets import read_frame
 from {{ cookiecutter.package_name }}.jobs import retrain
 from {{ cookiecutter.package_name }}.jobs.context import TRAIN, Paths, load_expectations
 from {{ cookiecutter.package_name }}.jobs.ingest import ingest
 from {{ cookiecutter.package_name }}.jobs.promote import promote
+from {{ cookiecutter.package_name }}.jobs.rollback import RollbackRefusedError, rollback
 from {{ cookiecutter.package_name }}.jobs.split import split
 from {{ cookiecutter.package_name }}.jobs.train import train
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -20,6 +23,7 @@ from {{ cookiecutter.package_name }}.store.database import create_db_engine, upg
 from {{ cookiecutter.package_name }}.store.ids import new_ids
 from {{ cookiecutter.package_name }}.store.repository import add_feedback, insert_predictions, record_model_version
 from {{ cookiecutter.package_name }}.store.tables import utcnow
+from {{ cookiecutter.package_name }}.user_errors import UserError
 
 from conftest import CITY, COUNT, NUMBER, byod_frame, make_params
 
@@ -187,3 +191,30 @@ def test_recency_weights_let_todays_truth_outvote_yesterdays_rows(champion: tupl
     sources = json.loads(run.data.tags["retrain.feedback_sources"])
     assert set(sources) == {"app", "web"} and sum(rows for rows, _ in sources.values()) == 64
     assert max(used for _, used in sources.values()) <= 0.5 * sum(used for _, used in sources.values())
+
+
+def test_a_retrain_stopped_before_its_gate_leaves_a_version_that_is_never_served(
+    champion: tuple[Paths, Settings], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The registry went away after retrain registered its version and before the gate judged it: the job stopped
+    there (the test runs retrain's first half only). Promote alone and a rollback refuse that version in a sentence;
+    the next retrain says what it is and trains and judges a new one."""
+    paths, settings = champion
+    log_with_feedback(settings, fresh_records(paths, 20), "churned")
+    params = make_params(TASK)
+    stopped = retrain.register_on_feedback(params, settings, paths)
+    assert isinstance(stopped, retrain.Registered) and stopped.version == "2"
+
+    with pytest.raises(UserError, match="version 2 was registered by a `retrain` that stopped before its gate"):
+        promote(params, settings, paths)
+    with pytest.raises(RollbackRefusedError, match="nobody judged is never served"):
+        rollback(settings, to="2")
+    assert str(tracking.version_by_alias(settings.model_name, tracking.CHAMPION).version) == "1"  # type: ignore[union-attr]
+
+    capsys.readouterr()
+    result = retrain.retrain(params, settings, paths)
+    assert "version 2 was registered by a retrain that stopped before its gate" in capsys.readouterr().out
+    assert isinstance(result, retrain.Retrained) and result.version == "3"
+    assert result.decision.candidate == "3"  # judged, whichever alias it earned
+    assert tracking.run_tags(settings.model_name, "3")["gate.decision"] == result.decision.alias
+    assert "gate.decision" not in tracking.run_tags(settings.model_name, "2")

@@ -6,6 +6,8 @@ the shapes):
 - On the version moved to, tags `<alias>.moved_at`, `<alias>.moved_by`, `<alias>.from_version`, `<alias>.reason`,
   `<alias>.scores`: the version's page in the MLflow UI says how it got its alias, most recent move to it only.
 - On the registered model, one tag per move, `<alias>.move.<sequence>` = the move as compact JSON: the timeline.
+- On the registered model, while a move is under way, `<alias>.pending` = the move about to be made, in the same JSON:
+  a command that stops half-way (a registry that went away) leaves it, and the next one finishes or drops that move.
 
 One tag per move rather than one JSON tag holding the whole timeline: a registry tag value is capped (5000 bytes on
 every MLflow store), so a single tag would have to drop old moves to make room, and an audit trail that forgets is
@@ -64,6 +66,10 @@ def rollback_reason(why: str | None) -> str:
 def move_tag_key(alias: str, sequence: int) -> str:
     # Zero-padded so that the MLflow UI, which sorts tags by key, lists the moves in order.
     return f"{alias}.move.{sequence:05d}"
+
+
+def pending_tag_key(alias: str) -> str:
+    return f"{alias}.pending"
 
 
 def _as_json(move: Move, reason: str) -> str:
@@ -136,10 +142,11 @@ def _moves(tags: Mapping[str, str], alias: str) -> Iterable[tuple[int, Move]]:
     for key, value in tags.items():
         sequence = key.removeprefix(prefix)
         if key.startswith(prefix) and sequence.isdigit():
-            yield int(sequence), _parse(alias, value)
+            yield int(sequence), parse_move(alias, value)
 
 
-def _parse(alias: str, value: str) -> Move:
+def parse_move(alias: str, value: str) -> Move:
+    """A move from its tag value (move_tag_value's JSON)."""
     content = json.loads(value)
     return Move(
         alias=alias,

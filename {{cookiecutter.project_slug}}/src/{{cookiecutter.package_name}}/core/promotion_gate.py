@@ -1,5 +1,6 @@
 """The promotion gate's rule: better on today's feedback, not much worse on the fixed test split, or today's rule."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,6 +23,18 @@ class Verdict:
     reason: str
     # It wins only because the test-split guard was waived: a person must approve it (promote --approve).
     waived: bool = False
+
+
+# Run tags: the gate's decision (jobs.promote writes it before any alias moves), and one that every version `retrain`
+# trained carries from the moment its run starts, before it is registered.
+GATE_DECISION = "gate.decision"
+TRAINED_BY_RETRAIN = "retrain.feedback_rows_recent"
+
+
+def awaits_retrain_gate(run_tags: Mapping[str, str]) -> bool:
+    """Whether a version was registered by a `retrain` that stopped before its gate judged it (the registry went
+    away in between). Only retrain's gate has the recent feedback to judge it on, so it is never served as it is."""
+    return TRAINED_BY_RETRAIN in run_tags and GATE_DECISION not in run_tags
 
 
 def recent_slice(feedback: pd.DataFrame, share: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -48,6 +48,8 @@ from ..core.alias_history import (
     move_tag_key,
     move_tag_value,
     next_sequence,
+    parse_move,
+    pending_tag_key,
     timeline,
     utc_now,
     version_tags,
@@ -172,8 +174,23 @@ def set_alias(
     scores: Mapping[str, float] | None = None,
 ) -> Move:
     """Point `alias` at a version and record the move (core.alias_history says where): every alias move comes here,
-    so a move made by hand (a test restoring a champion, a notebook) is recorded too, only without a reason."""
-    client = MlflowClient()
+    so a move made by hand (a test restoring a champion, a notebook) is recorded too, only without a reason.
+
+    Three steps, any of which a registry that goes away (or a killed job) can interrupt: the intended move is written
+    first (`begin_move`), then the alias moves, then the move is recorded (`finish_move`). A move left half-done is
+    finished or dropped by `settle_move`, which this and every command that reads or moves an alias call first."""
+    move = begin_move(name, alias, model_version, reason, scores)
+    MlflowClient().set_registered_model_alias(name, alias, move.to_version)
+    finish_move(name, move)
+    return move
+
+
+def begin_move(
+    name: str, alias: str, model_version: str, reason: str, scores: Mapping[str, float] | None = None
+) -> Move:
+    """Write the intended move as the registered model's `<alias>.pending` tag (from, to, reason, who, scores) and
+    return it: until `finish_move`, the registry says what was about to happen."""
+    settle_move(name, alias)  # an older half-done move first, else this one would hide it
     before = version_by_alias(name, alias)
     move = Move(
         alias=alias,
@@ -184,15 +201,53 @@ def set_alias(
         reason=reason,
         scores=dict(scores or {}),
     )
-    # The move first, its record after: a record of a move that failed would be worse than a move left unrecorded.
-    client.set_registered_model_alias(name, alias, move.to_version)
+    # Stored as the timeline will hold it (a long reason clipped), so that settle_move records the very same move.
+    move = parse_move(alias, move_tag_value(move))
+    MlflowClient().set_registered_model_tag(name, pending_tag_key(alias), move_tag_value(move))
+    return move
+
+
+def finish_move(name: str, move: Move) -> None:
+    """Record a move whose alias has moved (the version's tags, the timeline's entry), then clear its pending tag.
+    Safe to repeat: a move already at the end of the timeline is not recorded twice."""
+    client = MlflowClient()
     for key, value in version_tags(move).items():
         client.set_model_version_tag(name, move.to_version, key, value)
     # Read-then-write: two people moving the same alias in the same second could share a sequence number; moves
     # are rare and made by one person or one CI job at a time, which a lock server would be too much to guard.
-    sequence = next_sequence(client.get_registered_model(name).tags, alias)
-    client.set_registered_model_tag(name, move_tag_key(alias, sequence), move_tag_value(move))
-    return move
+    tags = client.get_registered_model(name).tags
+    if timeline(tags, move.alias)[-1:] != [move]:
+        sequence = next_sequence(tags, move.alias)
+        client.set_registered_model_tag(name, move_tag_key(move.alias, sequence), move_tag_value(move))
+    if pending_tag_key(move.alias) in tags:
+        client.delete_registered_model_tag(name, pending_tag_key(move.alias))
+
+
+def settle_move(name: str, alias: str) -> str | None:
+    """Finish or drop a move of `alias` that a command began and did not end; a sentence saying which, or None when
+    no move was pending. The alias itself is never moved here: where it points is what happened."""
+    try:
+        tags = MlflowClient().get_registered_model(name).tags
+    except MlflowException as exc:
+        if as_user_error(exc) is not None:
+            raise
+        return None  # no registered model yet: nothing can be pending
+    pending = tags.get(pending_tag_key(alias))
+    if pending is None:
+        return None
+    move = parse_move(alias, pending)
+    current = version_by_alias(name, alias)
+    begun = f"the move of @{alias} to version {move.to_version} that {move.actor} began at {move.at}"
+    if current is not None and str(current.version) == move.to_version:
+        finish_move(name, move)
+        return f"recorded {begun}: the alias had moved, and the history now says so"
+    MlflowClient().delete_registered_model_tag(name, pending_tag_key(alias))
+    return f"dropped {begun}: the alias never moved, so nothing happened"
+
+
+def settle_moves(name: str) -> list[str]:
+    """settle_move for both aliases: what a command says before it reads or moves them."""
+    return [said for alias in (CHAMPION, CHALLENGER) if (said := settle_move(name, alias)) is not None]
 
 
 def alias_timeline(name: str, alias: str) -> list[Move]:
@@ -224,6 +279,13 @@ def registered_versions(name: str) -> list[str]:
     """Every registered version number of a model, oldest first."""
     versions = MlflowClient().search_model_versions(f"name = '{name}'")
     return sorted((str(found.version) for found in versions), key=int)
+
+
+def run_tags(name: str, model_version: str) -> dict[str, str]:
+    """The tags of the run that trained a version (empty when it has no run)."""
+    client = MlflowClient()
+    run_id = client.get_model_version(name, model_version).run_id
+    return dict(client.get_run(run_id).data.tags) if run_id else {}
 
 
 def test_metrics(name: str, model_version: str) -> dict[str, float]:

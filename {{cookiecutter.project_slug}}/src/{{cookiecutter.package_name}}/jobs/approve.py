@@ -38,15 +38,19 @@ def monitoring_evidence(settings: Settings) -> dict[str, Any] | None:
     return {key: summary[key] for key in keys if key in summary}
 
 
-def request_approval(settings: Settings, version: str, champion: str | None, evidence: dict[str, Any]) -> bool:
-    """Record on the version that it waits for a person, with the evidence; tell the alert webhook when one is set.
-    True when the webhook took the message."""
+def mark_waiting(settings: Settings, version: str, evidence: dict[str, Any]) -> None:
+    """Record on the version that it waits for a person, with the evidence (promote writes it before the alias)."""
     evidence = evidence | {"monitoring": monitoring_evidence(settings)}
     client = MlflowClient()
     client.set_model_version_tag(settings.model_name, version, STATUS, WAITING)
     client.set_model_version_tag(settings.model_name, version, EVIDENCE, clip(json.dumps(evidence, default=str)))
+
+
+def tell_approvers(settings: Settings, version: str, champion: str | None, evidence: dict[str, Any]) -> bool:
+    """Tell the alert webhook, when one is set, that a version waits for approval. True when the webhook took it."""
     if settings.alert_webhook_url is None:
         return False
+    evidence = evidence | {"monitoring": monitoring_evidence(settings)}
     message = approval_message(settings.model_name, version, champion, evidence)
     return post_alert(settings.alert_webhook_url, render_approval(message, settings.alert_format))
 
@@ -63,6 +67,8 @@ def waiting_version(settings: Settings) -> tuple[str, dict[str, str]] | None:
 def approve(settings: Settings, version: str, reason: str) -> Move:
     """Move @champion to the waiting challenger `version`, recording the reason and who approved it."""
     tracking.connect(settings)
+    for settled in tracking.settle_moves(settings.model_name):  # a move an earlier command left half-done
+        say("promote", settled)
     if not reason.strip():
         raise UserError("say why with --reason TEXT: the reason is kept in the alias history with your name")
     waiting = waiting_version(settings)

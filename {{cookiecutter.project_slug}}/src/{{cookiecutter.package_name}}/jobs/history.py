@@ -1,6 +1,7 @@
 """`history`: @champion's timeline as recorded in the MLflow registry, newest move first."""
 
 import json
+import sys
 from dataclasses import asdict
 
 from ..core.alias_history import Move
@@ -12,6 +13,10 @@ from .approve import waiting_version
 def champion_history(settings: Settings) -> list[Move]:
     """The moves of @champion, newest first: the question is usually "what changed lately"."""
     tracking.connect(settings)
+    # A move an earlier command left half-done is finished (or dropped) first, so that the history is whole; said on
+    # stderr, which keeps stdout what --json promises.
+    for settled in tracking.settle_moves(settings.model_name):
+        print(f"[history] {settled}", file=sys.stderr)
     return list(reversed(tracking.alias_timeline(settings.model_name, tracking.CHAMPION)))
 
 

@@ -12,15 +12,15 @@ import pandas as pd
 from mlflow import MlflowClient
 
 from ..core.metrics import check_metric, score
-from ..core.promotion_gate import Scores, judge
+from ..core.promotion_gate import Scores, awaits_retrain_gate, judge
 from ..core.source_caps import SourceUse
 from ..io import tracking
 from ..io.datasets import read_frame
 from ..params import Params, load_params
 from ..service.replacement import registered_refusal
 from ..settings import Settings, find_project_root, get_settings
-from ..user_errors import run_job
-from .approve import request_approval, waiting_version
+from ..user_errors import UserError, run_job
+from .approve import mark_waiting, tell_approvers, waiting_version
 from .context import TEST, Paths, load_expectations, say
 from .service_notice import tell_running_service
 
@@ -77,9 +77,17 @@ def promote(
     metric, name = params.promote.metric, settings.model_name
     check_metric(params.task, metric)
     tracking.connect(settings)
+    for settled in tracking.settle_moves(name):  # a move an earlier command left half-done (docs/team-stack.md)
+        say("promote", settled)
     newest = tracking.latest_version(name)
     if newest is None:
         raise LookupError(f"no version of {name!r} is registered: run `dvc repro` first")
+    if recent is None and stopped_retrain_version(settings) is not None:
+        raise UserError(
+            f"version {newest.version} was registered by a `retrain` that stopped before its gate judged it on the "
+            "recent feedback, which promote alone does not have: run `retrain` again, which trains and judges a new "
+            "version (this one is never served)"
+        )
     expectations = load_expectations(paths)
     test = read_frame(paths / TEST, expectations)
     recent = test.iloc[:0] if recent is None else recent
@@ -103,8 +111,7 @@ def promote(
     current = tracking.version_by_alias(name, tracking.CHAMPION)
     if current is None:
         first = Decision(candidate, None, "", candidate_score, None, "there is no champion yet")
-        decision = _decide(name, first, True, metric)
-        return _recorded(decision, metric, str(newest.run_id))
+        return _decide(name, first, True, metric, str(newest.run_id))
     champion = str(current.version)
     if champion == candidate:
         return Decision(candidate, champion, tracking.CHAMPION, candidate_score, candidate_score, "already champion")
@@ -113,8 +120,8 @@ def promote(
     except (KeyError, ValueError) as error:
         # The data changed shape (bring your own data): the old champion cannot even read the new test split.
         reason = f"the champion cannot score the current test split ({error})"
-        decision = _decide(name, Decision(candidate, champion, "", candidate_score, None, reason), True, metric)
-        return _recorded(decision, metric, str(newest.run_id))
+        proposal = Decision(candidate, champion, "", candidate_score, None, reason)
+        return _decide(name, proposal, True, metric, str(newest.run_id))
     waiting = waiting_version(settings)
     if waiting is not None and waiting[0] == candidate:
         # retrain judged it on recent feedback this run does not have: judging it again on the test split alone would
@@ -164,29 +171,43 @@ def promote(
             "--reason TEXT`",
             awaiting_approval=True,
         )
-        decision = _decide(name, proposal, False, metric)
         evidence = {
-            "reason": decision.reason,
-            "scores": decision.record(metric)[1],
+            "reason": proposal.reason,
+            "scores": proposal.record(metric)[1],
             "recent_sources": {use.source: use.used for use in recent_sources},
         }
-        request_approval(settings, candidate, champion, evidence)
-        return _recorded(decision, metric, str(newest.run_id))
-    return _recorded(_decide(name, proposal, wins, metric), metric, str(newest.run_id))
+        mark_waiting(settings, candidate, evidence)  # before the alias: a @challenger never waits without its evidence
+        decision = _decide(name, proposal, False, metric, str(newest.run_id))
+        tell_approvers(settings, candidate, champion, evidence)
+        return decision
+    return _decide(name, proposal, wins, metric, str(newest.run_id))
 
 
-def _decide(name: str, proposal: Decision, win: bool, metric: str) -> Decision:
-    """Move the aliases (always through tracking.set_alias, which records who, when, why and the scores)."""
+def stopped_retrain_version(settings: Settings) -> str | None:
+    """The newest version, when a `retrain` registered it and stopped before its gate (core.promotion_gate)."""
+    newest = tracking.latest_version(settings.model_name)
+    if newest is None:
+        return None
+    tags = tracking.run_tags(settings.model_name, str(newest.version))
+    return str(newest.version) if awaits_retrain_gate(tags) else None
+
+
+def _decide(name: str, proposal: Decision, win: bool, metric: str, run_id: str) -> Decision:
+    """Record the decision on the candidate's run, then move the aliases (always through tracking.set_alias, which
+    records who, when, why and the scores). In that order: a registry that goes away between the two leaves a
+    decision whose alias has not moved yet, which the same command run again makes anew; never a moved alias
+    without the gate's reasons on its run."""
     alias = tracking.CHAMPION if win else tracking.CHALLENGER
-    _, scores = proposal.record(metric)
-    tracking.set_alias(name, alias, proposal.candidate, proposal.reason, scores)
+    decision = replace(proposal, alias=alias)
+    _record(decision, metric, run_id)
+    tracking.set_alias(name, alias, decision.candidate, decision.reason, decision.record(metric)[1])
     challenger = tracking.version_by_alias(name, tracking.CHALLENGER)
-    if win and challenger is not None and str(challenger.version) == proposal.candidate:
+    if win and challenger is not None and str(challenger.version) == decision.candidate:
         tracking.delete_alias(name, tracking.CHALLENGER)  # it lost once, then won: one alias says where it stands
-    return replace(proposal, alias=alias)
+    return decision
 
 
-def _recorded(decision: Decision, metric: str, run_id: str) -> Decision:
+def _record(decision: Decision, metric: str, run_id: str) -> None:
     """Write the decision on the candidate's run: whoever opens it in MLflow sees why it is (not) the champion."""
     tags, scores = decision.record(metric)
     client = MlflowClient()
@@ -194,7 +215,6 @@ def _recorded(decision: Decision, metric: str, run_id: str) -> Decision:
         client.set_tag(run_id, key, text[:5000])  # MLflow caps a tag value's length
     for key, number in scores.items():
         client.log_metric(run_id, key, number)
-    return decision
 
 
 def main() -> int:

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from mlflow import MlflowClient
 
 from ..core.features import coerce_features
 from ..core.promotion_gate import recent_slice
@@ -36,6 +35,7 @@ from ..core.quarantine import row_problems
 from ..core.recency import recency_weights
 from ..core.schema import Expectations
 from ..core.source_caps import ANONYMOUS, SOURCE, SourceUse, cap_sources, describe_uses
+from ..io import tracking
 from ..io.datasets import read_frame, write_frame
 from ..io.lineage import file_md5
 from ..io.prediction_archive import ARCHIVE, archived_feedback
@@ -45,7 +45,7 @@ from ..settings import Settings, find_project_root, get_settings
 from ..store.database import create_db_engine, has_prediction_log
 from .context import EXPECTATIONS, RAW, TEST, TRAIN, Paths, load_expectations, say
 from .evaluate import evaluate
-from .promote import Decision, promote, say_decision
+from .promote import Decision, promote, say_decision, stopped_retrain_version
 from .service_notice import tell_running_service
 from .train import check_training_params, train
 
@@ -65,6 +65,19 @@ class Retrained:
     decision: Decision
     trained_sources: tuple[SourceUse, ...] = ()  # per source: its rows for training, and how many the cap let in
     judged_sources: tuple[SourceUse, ...] = ()  # the same for the recent slice the gate judged on
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What the first half of retrain leaves: the new version, and what its gate is to judge it on."""
+
+    exported: int
+    quarantined: int
+    added: int
+    version: str
+    recent: pd.DataFrame  # the recent slice, in the training data's columns and types
+    trained_sources: tuple[SourceUse, ...]
+    judged_sources: tuple[SourceUse, ...]
 
 
 @dataclass(frozen=True)
@@ -204,6 +217,26 @@ def staged(root: Path, staging: Path, train_file: Path) -> Paths:
 def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | AllQuarantined | None:
     """None when there is no feedback yet; AllQuarantined, before anything is trained or registered, when no row
     meets the expectations; otherwise the new version and the promotion decision."""
+    registered = register_on_feedback(params, settings, paths)
+    if not isinstance(registered, Registered):
+        return registered
+    decision = promote(params, settings, paths, registered.recent, registered.judged_sources)
+    return Retrained(
+        exported=registered.exported,
+        quarantined=registered.quarantined,
+        added=registered.added,
+        recent=len(registered.recent),
+        version=registered.version,
+        decision=decision,
+        trained_sources=registered.trained_sources,
+        judged_sources=registered.judged_sources,
+    )
+
+
+def register_on_feedback(params: Params, settings: Settings, paths: Paths) -> Registered | AllQuarantined | None:
+    """Retrain's first half: export and screen the feedback, train, register and evaluate a new version. Its gate
+    (promote, on the recent slice) is the second half; a version whose gate never ran is not served
+    (core.promotion_gate.awaits_retrain_gate), and the next retrain says so and trains a new one."""
     expectations = load_expectations(paths)
     rows = read_feedback(settings, paths / ARCHIVE)
     if not rows:
@@ -245,23 +278,28 @@ def retrain(params: Params, settings: Settings, paths: Paths) -> Retrained | All
         "retrain.feedback_sources": json.dumps({use.source: [use.rows, use.used] for use in trained_sources}),
         "retrain.recent_sources": json.dumps({use.source: [use.rows, use.used] for use in judged_sources}),
     }
+    tracking.connect(settings)
+    stopped = stopped_retrain_version(settings)
+    if stopped is not None:
+        say(
+            "retrain",
+            f"version {stopped} was registered by a retrain that stopped before its gate judged it: it stays "
+            "unjudged and is never served; this run trains and judges a new version",
+        )
     with tempfile.TemporaryDirectory(prefix=".retrain-", dir=paths.root) as folder:
         stage = staged(paths.root, Path(folder), paths / TRAIN_WITH_FEEDBACK)
         # Oldest first (the train split, then feedback by time): the newest rows weigh the most (core.recency).
-        run = train(params, settings, stage, recency_weights(len(combined), params.retrain.half_life))
-        # Before evaluate, which writes the model card from the run's tags.
-        for key, value in tags.items():
-            MlflowClient().set_tag(run["run_id"], key, value)
+        # The tags go on the run before it is registered: they mark it as retrain's (core.promotion_gate), and
+        # evaluate writes the model card from them.
+        weights = recency_weights(len(combined), params.retrain.half_life)
+        run = train(params, settings, stage, weights, tags)
         evaluate(params, settings, stage)
-    judged_on = recent[list(combined.columns)].astype(combined.dtypes.to_dict())
-    decision = promote(params, settings, paths, judged_on, judged_sources)
-    return Retrained(
+    return Registered(
         exported=len(rows),
         quarantined=len(refused),
         added=added,
-        recent=len(recent),
         version=run["version"],
-        decision=decision,
+        recent=recent[list(combined.columns)].astype(combined.dtypes.to_dict()),
         trained_sources=tuple(trained_sources),
         judged_sources=tuple(judged_sources),
     )

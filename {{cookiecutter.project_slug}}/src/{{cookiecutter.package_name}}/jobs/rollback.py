@@ -1,6 +1,7 @@
 """`rollback`: move @champion back to an earlier version, refusing one the running service could not serve."""
 
 from ..core.alias_history import Move, previous_champion, rollback_reason
+from ..core.promotion_gate import awaits_retrain_gate
 from ..io import tracking
 from ..service.replacement import registered_refusal
 from ..settings import Settings, get_settings
@@ -16,6 +17,9 @@ def rollback(settings: Settings, to: str | None = None, why: str | None = None) 
     """Move @champion to version `to` (by default the champion before the current one) and record it as a rollback."""
     name, alias = settings.model_name, tracking.CHAMPION
     tracking.connect(settings)
+    # First: a promotion left half-done would be missing from the timeline that names the version to go back to.
+    for settled in tracking.settle_moves(name):
+        say("rollback", settled)
     current = tracking.version_by_alias(name, alias)
     if current is None:
         raise RollbackRefusedError(f"{name!r} has no @{alias} to roll back: run `make promote` first")
@@ -31,6 +35,11 @@ def rollback(settings: Settings, to: str | None = None, why: str | None = None) 
         raise RollbackRefusedError(f"version {target} of {name!r} does not exist (registered: {', '.join(versions)})")
     if target == champion:
         raise RollbackRefusedError(f"version {target} is already @{alias}: nothing to roll back")
+    if awaits_retrain_gate(tracking.run_tags(name, target)):
+        raise RollbackRefusedError(
+            f"version {target} was registered by a `retrain` that stopped before its gate judged it: a version "
+            "nobody judged is never served (`history` lists the champions to go back to)"
+        )
     # The rule the running service applies when it reloads: a version it would refuse never becomes @champion.
     refused = registered_refusal(settings, champion, target)
     if refused is not None:

@@ -1,5 +1,6 @@
 """Fit the model pipeline on the train split, save it for DVC, log it to MLflow and register a new version."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import joblib
@@ -57,10 +58,15 @@ def check_training_params(params: Params) -> None:
 
 
 def train(
-    params: Params, settings: Settings, paths: Paths, sample_weight: "np.ndarray | None" = None
+    params: Params,
+    settings: Settings,
+    paths: Paths,
+    sample_weight: "np.ndarray | None" = None,
+    tags: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Train, save models/model.pkl and models/run.json, and return the MLflow run, model and version ids;
-    `sample_weight` (one per row of the train split, retrain's recency weights) makes some rows count more."""
+    `sample_weight` (one per row of the train split, retrain's recency weights) makes some rows count more, and
+    `tags` go on the run with the lineage, before the version is registered (retrain's own)."""
     check_training_params(params)
     expectations = load_expectations(paths)
     frame = read_frame(paths / TRAIN, expectations)
@@ -82,7 +88,7 @@ def train(
         features,
         params=flatten(logged),
         metrics={f"train_{name}": value for name, value in metrics.items()},
-        tags=lineage_tags(params, paths),
+        tags=lineage_tags(params, paths) | dict(tags or {}),
         metadata={"feature_ranges": allowed_ranges(expectations, params)},
     )
     write_json(run, paths / RUN)
