@@ -8,6 +8,7 @@ import pytest
 from mlflow import MlflowClient
 
 from {{ cookiecutter.package_name }}.io import tracking
+from {{ cookiecutter.package_name }}.jobs import approve
 from {{ cookiecutter.package_name }}.jobs.context import Paths
 from {{ cookiecutter.package_name }}.jobs.evaluate import evaluate
 from {{ cookiecutter.package_name }}.jobs.history import champion_history
@@ -92,3 +93,21 @@ def test_a_move_stopped_before_the_alias_moved_is_dropped_and_promote_then_decid
     assert [(m.from_version, m.to_version) for m in moves] == [("1", "2"), (None, "1")]
     assert moves[0].reason == decision.reason != HALF_DONE
     assert pending(settings) == []
+
+
+def test_an_approve_stopped_after_champion_moved_is_finished_by_the_same_command_again(
+    candidate: tuple[Settings, Paths, Params],
+) -> None:
+    settings, _, _ = candidate
+    name = settings.model_name
+    # Version 2 waits for a person, as promote leaves a candidate that won only with the guard waived.
+    approve.mark_waiting(settings, "2", {"reason": "won on recent feedback only"})
+    tracking.set_alias(name, tracking.CHALLENGER, "2", "won on recent feedback only")
+    # approve's first step, then a stop: @champion and @challenger both name version 2, still "waiting".
+    first = tracking.set_alias(name, tracking.CHAMPION, "2", approve.APPROVED_PREFIX + "the world changed")
+
+    move = approve.approve(settings, "2", "the world changed")
+    assert move == first  # the move it recorded, not a second one
+    assert history_pairs(settings) == [("1", "2"), (None, "1")]
+    assert tracking.version_by_alias(name, tracking.CHALLENGER) is None
+    assert MlflowClient().get_model_version(name, "2").tags[approve.STATUS] == approve.APPROVED

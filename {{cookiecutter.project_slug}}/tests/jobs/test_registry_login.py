@@ -271,8 +271,15 @@ def test_a_move_the_registry_stopped_half_way_is_recorded_when_the_same_command_
     finally:
         server.start()
 
-    # Back: the same command finds version 2 already @champion and records the move it had made.
+    # Back. A read-only login reads the history and is told a move waits for an editor, without an error.
+    viewer = create_user(settings, "viewer", "read-only")
+    login(monkeypatch, viewer.username, viewer.password)
     capsys.readouterr()
+    assert moves_of(settings) == [(None, "1")]
+    assert "not settled: this login may only read the registry" in capsys.readouterr().err
+    login(monkeypatch, "admin", ADMIN_PASSWORD)
+
+    # The same command finds version 2 already @champion and records the move it had made.
     assert promote(strong, settings, project).reason == "already champion"
     assert "recorded the move of @champion to version 2" in capsys.readouterr().out
     assert moves_of(settings) == [("1", "2"), (None, "1")]

@@ -34,7 +34,7 @@ def as_user_error(error: BaseException) -> UserError | None:
             f"the MLflow server at {server} asks for a login: set {LOGIN_VARIABLES} (in the environment or .env) "
             f"to a user of its basic-auth app ({LOGIN_DOCS})"
         )
-    if code == "PERMISSION_DENIED" or "error code 403" in text:
+    if is_permission_denied(error):
         return UserError(
             f"the MLflow server at {server} does not let {user or 'this user'} do that: a job that registers or "
             f"moves an alias needs EDIT on the registered model and its experiment; ask its admin to run "
@@ -46,6 +46,11 @@ def as_user_error(error: BaseException) -> UserError | None:
             "MLFLOW_TRACKING_URI) and run the same command again"
         )
     return None
+
+
+def is_permission_denied(error: BaseException) -> bool:
+    """Whether an MLflow server refused the login the right to do it (403), rather than the login or an answer."""
+    return str(getattr(error, "error_code", "")) == "PERMISSION_DENIED" or "error code 403" in str(error)
 
 
 def _tracking_uri() -> str:

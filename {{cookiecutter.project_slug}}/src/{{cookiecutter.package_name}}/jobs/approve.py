@@ -78,7 +78,13 @@ def approve(settings: Settings, version: str, reason: str) -> Move:
     name, (waiting_number, tags) = settings.model_name, waiting
     # The gate's scores, recorded when it made the version @challenger: the approval's move carries them on.
     scores = json.loads(tags.get(f"{tracking.CHALLENGER}.scores", "{}"))
-    move = tracking.set_alias(name, tracking.CHAMPION, waiting_number, APPROVED_PREFIX + reason.strip(), scores)
+    champion = tracking.version_by_alias(name, tracking.CHAMPION)
+    if champion is not None and str(champion.version) == waiting_number:
+        # An approve that stopped after moving @champion (its registry went away): finish its last two steps, and
+        # keep the move it recorded rather than record the same version twice.
+        move = tracking.alias_timeline(name, tracking.CHAMPION)[-1]
+    else:
+        move = tracking.set_alias(name, tracking.CHAMPION, waiting_number, APPROVED_PREFIX + reason.strip(), scores)
     tracking.delete_alias(name, tracking.CHALLENGER)
     MlflowClient().set_model_version_tag(name, waiting_number, STATUS, APPROVED)
     return move

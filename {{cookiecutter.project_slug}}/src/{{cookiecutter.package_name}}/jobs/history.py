@@ -4,8 +4,11 @@ import json
 import sys
 from dataclasses import asdict
 
+from mlflow.exceptions import MlflowException
+
 from ..core.alias_history import Move
 from ..io import tracking
+from ..io.registry_errors import is_permission_denied
 from ..settings import Settings, get_settings
 from .approve import waiting_version
 
@@ -15,8 +18,18 @@ def champion_history(settings: Settings) -> list[Move]:
     tracking.connect(settings)
     # A move an earlier command left half-done is finished (or dropped) first, so that the history is whole; said on
     # stderr, which keeps stdout what --json promises.
-    for settled in tracking.settle_moves(settings.model_name):
-        print(f"[history] {settled}", file=sys.stderr)
+    try:
+        settled = tracking.settle_moves(settings.model_name)
+    except MlflowException as error:
+        if not is_permission_denied(error):
+            raise
+        # A read-only login (the service's, a dashboard's) may read the history but not finish someone's move.
+        settled = [
+            "a move an earlier command began is not settled: this login may only read the registry, so the "
+            "next promote, rollback or history by an editor records or drops it"
+        ]
+    for said in settled:
+        print(f"[history] {said}", file=sys.stderr)
     return list(reversed(tracking.alias_timeline(settings.model_name, tracking.CHAMPION)))
 
 
