@@ -30,6 +30,29 @@ def by_name(documents, kind, name):
     return document
 
 
+def api_pod(documents):
+    """The pod spec of the API's Deployment."""
+    deployment = next(d for d in documents if d["kind"] == "Deployment")
+    return deployment["spec"]["template"]["spec"]
+
+
+def cronjob_pod(documents, name):
+    """The CronJob `name` unpacked: the CronJob, its job spec, its pod spec and the pod's one container."""
+    cronjob = by_name(documents, "CronJob", name)
+    job = cronjob["spec"]["jobTemplate"]["spec"]
+    pod = job["template"]["spec"]
+    return cronjob, job, pod, pod["containers"][0]
+
+
+def assert_runs_as_the_api(documents, pod, container):
+    """A CronJob's pod runs as the API's pod does: the same user, Secret and config, and image; a read-only root."""
+    api = api_pod(documents)
+    assert pod["securityContext"] == api["securityContext"]
+    assert container["envFrom"] == api["containers"][0]["envFrom"]
+    assert container["image"] == api["containers"][0]["image"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+
+
 @pytest.mark.parametrize(
     ("answers", "services"),
     [
@@ -163,8 +186,7 @@ def test_kubernetes_manifests_are_valid_offline(bake):
 def test_kubernetes_deployment_is_probed_bounded_and_non_root(bake):
     result = bake(**TEAM)
     assert result.exit_code == 0, result.exception
-    deployment = next(d for d in k8s_documents(result.project_path) if d["kind"] == "Deployment")
-    pod = deployment["spec"]["template"]["spec"]
+    pod = api_pod(k8s_documents(result.project_path))
     container = pod["containers"][0]
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
@@ -181,44 +203,29 @@ def test_the_scoring_cronjob_scores_into_a_dated_folder_as_the_apis_user(bake):
     result = bake(**TEAM)
     assert result.exit_code == 0, result.exception
     documents = k8s_documents(result.project_path)
-    cronjob = by_name(documents, "CronJob", "score")
-    job = cronjob["spec"]["jobTemplate"]["spec"]
-    pod = job["template"]["spec"]
-    container = pod["containers"][0]
+    cronjob, job, pod, container = cronjob_pod(documents, "score")
     # One run at a time, never retried: a refused batch (too many rejected rows) would be refused again.
     assert cronjob["spec"]["concurrencyPolicy"] == "Forbid" and job["backoffLimit"] == 0
     assert "my_ml_product score /batches/incoming" in container["command"][-1]
     assert "$(date -u +%Y-%m-%d)" in container["command"][-1]
-    deployment = next(d for d in documents if d["kind"] == "Deployment")
-    assert pod["securityContext"] == deployment["spec"]["template"]["spec"]["securityContext"]
-    assert container["envFrom"] == deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
-    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert_runs_as_the_api(documents, pod, container)
     claim = by_name(documents, "PersistentVolumeClaim", "batches")
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
     assert volumes["batches"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
-    assert container["image"] == deployment["spec"]["template"]["spec"]["containers"][0]["image"]
 
 
 def test_the_archive_cronjob_archives_onto_its_own_volume_as_the_apis_user(bake):
     result = bake(**TEAM)
     assert result.exit_code == 0, result.exception
     documents = k8s_documents(result.project_path)
-    cronjob = by_name(documents, "CronJob", "archive")
-    job = cronjob["spec"]["jobTemplate"]["spec"]
-    pod = job["template"]["spec"]
-    container = pod["containers"][0]
+    cronjob, job, pod, container = cronjob_pod(documents, "archive")
     # One run at a time; a retry is safe (a rerun finishes a stopped archive), so it may retry.
     assert cronjob["spec"]["concurrencyPolicy"] == "Forbid" and job["backoffLimit"] > 0
     assert container["command"][:3] == ["my_ml_product", "db", "archive"]
     arguments = dict(zip(container["command"][3::2], container["command"][4::2], strict=True))
     assert arguments["--older-than"] == "30d"
-    deployment = next(d for d in documents if d["kind"] == "Deployment")
-    api = deployment["spec"]["template"]["spec"]
-    assert pod["securityContext"] == api["securityContext"]
-    # DATABASE_URL is the Secret's: the same database the API's replicas write to.
-    assert container["envFrom"] == api["containers"][0]["envFrom"]
-    assert container["image"] == api["containers"][0]["image"]
-    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    # DATABASE_URL is the Secret's (the API's envFrom): the same database the API's replicas write to.
+    assert_runs_as_the_api(documents, pod, container)
     assert set(container["resources"]["requests"]) == set(container["resources"]["limits"]) == {"cpu", "memory"}
     # The Parquet goes onto the archive's own claim, not the scoring batches' nor the read-only image.
     claim = by_name(documents, "PersistentVolumeClaim", "archive")
