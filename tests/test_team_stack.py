@@ -146,6 +146,22 @@ def test_dvc_push_then_pull_restores_the_data_in_a_fresh_clone(trained: Path, s3
     storage = clean_env(trained, **s3.credentials)
     run(trained, "git", "add", "-A", env=storage)
     run(trained, "git", "commit", "-qm", "Pipeline run on the team stack", env=storage)
+    # The bucket's endpoint gone first: DVC's own one line, a non-zero exit, and the cache as it was, so that the
+    # same push works once the endpoint answers (docs/team-stack.md, "When the bucket goes away").
+    cache = sorted(path.relative_to(trained) for path in (trained / ".dvc/cache").rglob("*") if path.is_file())
+    config = trained / ".dvc/config.local"
+    kept = config.read_text()
+    run(trained, "dvc", "remote", "modify", "--local", "storage", "endpointurl", "http://127.0.0.1:9", env=storage)
+    try:
+        down = subprocess.run(
+            ["dvc", "push"], cwd=trained, env=storage, capture_output=True, text=True, timeout=300, check=False
+        )
+    finally:
+        config.write_text(kept)
+    assert down.returncode != 0
+    assert "Could not connect to the endpoint URL" in down.stderr + down.stdout
+    assert "Traceback" not in down.stderr + down.stdout
+    assert sorted(path.relative_to(trained) for path in (trained / ".dvc/cache").rglob("*") if path.is_file()) == cache
     run(trained, "dvc", "push", env=storage)
     assert s3.keys(DVC_BUCKET)
 
