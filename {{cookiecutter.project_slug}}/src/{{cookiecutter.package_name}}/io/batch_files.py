@@ -1,6 +1,6 @@
 """Batch scoring's files: the CSV and Parquet inputs read in chunks with pyarrow, the Parquet datasets written.
 
-A chunk is a few tens of thousands of rows, so that memory stays the same whatever the size of the file: pyarrow's
+A chunk is about 65,000 rows, so that memory stays the same whatever the size of the file: pyarrow's
 streaming CSV reader (`pyarrow.csv.open_csv`) and Parquet's row-group batches (`ParquetFile.iter_batches`).
 Every CSV column is read as text, and a feature column the model takes as a number is converted afterwards: a
 value that is not a number then rejects its row (core/batch_rows.py) instead of failing the whole block.
@@ -20,8 +20,11 @@ import pyarrow.parquet
 
 from ..user_errors import UserError
 
-# Bytes of CSV per chunk: about 25,000 rows of 30 numbers, a few MB of memory per step.
-CSV_BLOCK_BYTES = 16 << 20
+# pyarrow's streaming CSV reader reads up to 32 blocks ahead on its I/O thread, however slowly they are scored: so
+# the block is small (2 MB, 64 MB ahead at most), and blocks are gathered into chunks of CHUNK_ROWS rows for scoring
+# and for the Parquet row groups, which stay large.
+CSV_BLOCK_BYTES = 2 << 20
+CHUNK_ROWS = 65_536
 PARQUET_BATCH_ROWS = 32_768
 SUFFIXES = (".csv", ".parquet")
 
@@ -110,8 +113,14 @@ def read_chunks(source: Source) -> Iterator[pa.Table]:
     read = pyarrow.csv.ReadOptions(block_size=CSV_BLOCK_BYTES)
     with source.filesystem.open_input_stream(source.path) as stream:
         reader = pyarrow.csv.open_csv(stream, read_options=read, convert_options=convert)
+        gathered: list[pa.RecordBatch] = []
         for batch in reader:
-            yield pa.Table.from_batches([batch])
+            gathered.append(batch)
+            if sum(part.num_rows for part in gathered) >= CHUNK_ROWS:
+                yield pa.Table.from_batches(gathered)
+                gathered = []
+        if gathered:
+            yield pa.Table.from_batches(gathered)
 
 
 class DatasetWriter:
