@@ -1,4 +1,5 @@
-"""Shared fixtures (tiny bring-your-own-data frames, an MLflow store in a temporary folder) and the Windows skip."""
+"""Shared fixtures (tiny bring-your-own-data frames, an MLflow store in a temporary folder, a registry with a
+champion and a stronger candidate) and the Windows skip."""
 
 import contextlib
 import socket
@@ -17,6 +18,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from {{ cookiecutter.package_name }}.jobs.context import Paths
 from {{ cookiecutter.package_name }}.params import Params
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -59,6 +61,43 @@ def make_params(task: str, train: Mapping[str, Any] | None = None, source: str =
             "monitor": {"drift_share": 0.5, "metric_drop": 0.05, "sample_size": 1000, "seed": 7},
         }
     )
+
+
+# A model that can barely learn: the version it trains loses to the default params' model on the test CSV.
+WEAK: dict[str, Any] = {"model": "random_forest", "hyperparameters": {"n_estimators": 1, "max_depth": 1}}
+
+
+def split_byod_project(project: Paths) -> tuple[Params, Params]:
+    """The classification test CSV written into `project`, ingested and split; the weak params (WEAK) and the
+    default, stronger ones, which both train on that split."""
+    # The jobs are imported inside these two functions, not at the top: they bring MLflow and scikit-learn, seconds
+    # that every test run would pay, the fast ones included.
+    from {{ cookiecutter.package_name }}.jobs.ingest import ingest
+    from {{ cookiecutter.package_name }}.jobs.split import split
+
+    (project / "data/external").mkdir(parents=True)
+    byod_frame("classification").to_csv(project / "data/external/byod.csv", index=False)
+    weak, strong = make_params("classification", WEAK), make_params("classification")
+    ingest(weak, project)
+    split(weak, project)
+    return weak, strong
+
+
+def registry_with_champion(
+    settings: Settings, project: Paths, weak: Params, strong: Params, promote_strong: bool = False
+) -> None:
+    """On a project split by split_byod_project: version 1 (weak) trained, evaluated and promoted to @champion;
+    version 2 (strong) trained and evaluated, and promoted too (it beats version 1) if `promote_strong`, else left
+    for `promote` to judge. Evaluated, because the gate and a rollback compare the versions' test metrics."""
+    from {{ cookiecutter.package_name }}.jobs.evaluate import evaluate
+    from {{ cookiecutter.package_name }}.jobs.promote import promote
+    from {{ cookiecutter.package_name }}.jobs.train import train
+
+    for params in (weak, strong):
+        train(params, settings, project)
+        evaluate(params, settings, project)
+        if params is weak or promote_strong:
+            promote(params, settings, project)
 
 
 # A team bake refuses feedback sent without a key (ALLOW_ANONYMOUS_FEEDBACK); the tests that are not about who may

@@ -10,20 +10,15 @@ from mlflow import MlflowClient
 from {{ cookiecutter.package_name }}.io import tracking
 from {{ cookiecutter.package_name }}.jobs import approve
 from {{ cookiecutter.package_name }}.jobs.context import Paths
-from {{ cookiecutter.package_name }}.jobs.evaluate import evaluate
 from {{ cookiecutter.package_name }}.jobs.history import champion_history
-from {{ cookiecutter.package_name }}.jobs.ingest import ingest
 from {{ cookiecutter.package_name }}.jobs.promote import promote
 from {{ cookiecutter.package_name }}.jobs.rollback import rollback
-from {{ cookiecutter.package_name }}.jobs.split import split
-from {{ cookiecutter.package_name }}.jobs.train import train
 from {{ cookiecutter.package_name }}.params import Params
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from conftest import byod_frame, make_params
+from conftest import registry_with_champion, split_byod_project
 
 pytestmark = pytest.mark.slow
-WEAK = {"model": "random_forest", "hyperparameters": {"n_estimators": 1, "max_depth": 1}}
 HALF_DONE = "a promotion whose command stopped half-way"
 
 
@@ -31,16 +26,8 @@ HALF_DONE = "a promotion whose command stopped half-way"
 def candidate(tmp_path: Path, settings: Settings) -> tuple[Settings, Paths, Params]:
     """Version 1 is @champion; version 2, stronger, is trained and evaluated: what `promote` is about to move."""
     project = Paths(tmp_path)
-    (tmp_path / "data" / "external").mkdir(parents=True)
-    byod_frame("classification").to_csv(project / "data/external/byod.csv", index=False)
-    weak, strong = make_params("classification", WEAK), make_params("classification")
-    ingest(weak, project)
-    split(weak, project)
-    for params in (weak, strong):
-        train(params, settings, project)
-        evaluate(params, settings, project)
-        if params is weak:
-            promote(weak, settings, project)
+    weak, strong = split_byod_project(project)
+    registry_with_champion(settings, project, weak, strong)
     return settings, project, strong
 
 

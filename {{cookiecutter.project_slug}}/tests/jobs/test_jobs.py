@@ -20,11 +20,11 @@ from {{ cookiecutter.package_name }}.params import Task
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.user_errors import UserError
 
-from conftest import CITY, CODE, NUMBER, byod_frame, make_params
+from conftest import CITY, CODE, NUMBER, WEAK, byod_frame, make_params
 
-# A model that can barely learn, to produce a version that must not become champion.
-WEAK: dict[str, dict[str, Any]] = {
-    "classification": {"model": "random_forest", "hyperparameters": {"n_estimators": 1, "max_depth": 1}},
+# A model that can barely learn, per task, to produce a version that must not become champion.
+WEAK_BY_TASK: dict[str, dict[str, Any]] = {
+    "classification": WEAK,
     "regression": {"model": "ridge", "hyperparameters": {"alpha": 1e6}},
 }
 
@@ -55,7 +55,7 @@ def test_a_byod_csv_becomes_a_champion_that_only_a_better_model_replaces(
 ) -> None:
     prepare(task, project)
     assert "dropped 2 rows whose target 'Target?' is missing" in capsys.readouterr().out
-    weak, strong = make_params(task, WEAK[task]), make_params(task)
+    weak, strong = make_params(task, WEAK_BY_TASK[task]), make_params(task)
 
     train(weak, settings, project)
     first = promote(weak, settings, project)

@@ -20,13 +20,10 @@ from mlflow.server import get_app_client
 
 from {{ cookiecutter.package_name }}.io import tracking
 from {{ cookiecutter.package_name }}.jobs.context import Paths
-from {{ cookiecutter.package_name }}.jobs.evaluate import evaluate
 from {{ cookiecutter.package_name }}.jobs.history import champion_history
-from {{ cookiecutter.package_name }}.jobs.ingest import ingest
 from {{ cookiecutter.package_name }}.jobs.promote import promote
 from {{ cookiecutter.package_name }}.jobs.registry_users import create_user
 from {{ cookiecutter.package_name }}.jobs.rollback import rollback
-from {{ cookiecutter.package_name }}.jobs.split import split
 from {{ cookiecutter.package_name }}.jobs.train import train
 from {{ cookiecutter.package_name }}.params import Params
 from {{ cookiecutter.package_name }}.service.app import create_app
@@ -34,11 +31,10 @@ from {{ cookiecutter.package_name }}.service.served_model import load_served_mod
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.user_errors import reported
 
-from conftest import byod_frame, free_port, make_params
+from conftest import free_port, registry_with_champion, split_byod_project
 
 pytestmark = pytest.mark.slow
 ADMIN_PASSWORD = "admin-password-for-this-test-only"
-WEAK = {"model": "random_forest", "hyperparameters": {"n_estimators": 1, "max_depth": 1}}
 LOGIN = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
 
 
@@ -137,12 +133,18 @@ def split_project(server: AuthServer, tmp_path: Path, name: str) -> tuple[Settin
         model_uri=f"models:/{name}@champion",
     )
     project = Paths(tmp_path)
-    (tmp_path / "data" / "external").mkdir(parents=True)
-    byod_frame("classification").to_csv(project / "data/external/byod.csv", index=False)
-    weak, strong = make_params("classification", WEAK), make_params("classification")
-    ingest(weak, project)
-    split(weak, project)
+    weak, strong = split_byod_project(project)
     return settings, project, weak, strong
+
+
+def champion_and_candidate(
+    server: AuthServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> tuple[Settings, Paths, Params]:
+    """As the admin: version 1 is @champion, version 2 (stronger) is trained and evaluated, awaiting `promote`."""
+    settings, project, weak, strong = split_project(server, tmp_path, name)
+    login(monkeypatch, "admin", ADMIN_PASSWORD)
+    registry_with_champion(settings, project, weak, strong)
+    return settings, project, strong
 
 
 def test_the_registry_needs_a_login_and_the_lifecycle_works_with_one(
@@ -165,10 +167,7 @@ def test_the_registry_needs_a_login_and_the_lifecycle_works_with_one(
     editor = create_user(settings, "pipeline", "editor")
     reader = create_user(settings, "service", "read-only")
     login(monkeypatch, editor.username, editor.password)
-    for params in (weak, strong):
-        train(params, settings, project)
-        evaluate(params, settings, project)
-        promote(params, settings, project)
+    registry_with_champion(settings, project, weak, strong, promote_strong=True)
     assert str(tracking.version_by_alias(settings.model_name, tracking.CHAMPION).version) == "2"  # type: ignore[union-attr]
     assert rollback(settings, why="login test").to_version == "1"
     assert len(champion_history(settings)) == 3
@@ -193,13 +192,8 @@ def test_a_registry_that_goes_away_stops_each_command_in_a_sentence_and_the_serv
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    settings, project, weak, strong = split_project(server, tmp_path, "outage_test")
-    login(monkeypatch, "admin", ADMIN_PASSWORD)
-    train(weak, settings, project)
-    evaluate(weak, settings, project)
-    promote(weak, settings, project)  # version 1, the first champion
-    train(strong, settings, project)
-    evaluate(strong, settings, project)  # version 2, which the promote below is about
+    # Version 2 is what the promote below is about.
+    settings, project, strong = champion_and_candidate(server, tmp_path, monkeypatch, "outage_test")
     moves_before = len(champion_history(settings))
 
     service_settings = settings.model_copy(
@@ -234,20 +228,6 @@ def test_a_registry_that_goes_away_stops_each_command_in_a_sentence_and_the_serv
     assert promote(strong, settings, project).candidate == "2"
     assert str(tracking.version_by_alias(settings.model_name, tracking.CHAMPION).version) == "2"  # type: ignore[union-attr]
     assert (rollback(settings, why="after the outage").to_version, len(champion_history(settings))) == ("1", 3)
-
-
-def champion_and_candidate(
-    server: AuthServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
-) -> tuple[Settings, Paths, Params]:
-    """As the admin: version 1 is @champion, version 2 (stronger) is trained and evaluated, awaiting `promote`."""
-    settings, project, weak, strong = split_project(server, tmp_path, name)
-    login(monkeypatch, "admin", ADMIN_PASSWORD)
-    for params in (weak, strong):
-        train(params, settings, project)
-        evaluate(params, settings, project)
-        if params is weak:
-            promote(weak, settings, project)
-    return settings, project, strong
 
 
 def moves_of(settings: Settings) -> list[tuple[str | None, str]]:

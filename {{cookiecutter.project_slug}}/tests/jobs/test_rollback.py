@@ -12,18 +12,11 @@ from {{ cookiecutter.package_name }}.io import tracking
 from {{ cookiecutter.package_name }}.io.datasets import read_frame
 from {{ cookiecutter.package_name }}.jobs import history
 from {{ cookiecutter.package_name }}.jobs.context import TRAIN, Paths, load_expectations
-from {{ cookiecutter.package_name }}.jobs.evaluate import evaluate
 from {{ cookiecutter.package_name }}.jobs.history import champion_history, describe
-from {{ cookiecutter.package_name }}.jobs.ingest import ingest
-from {{ cookiecutter.package_name }}.jobs.promote import promote
 from {{ cookiecutter.package_name }}.jobs.rollback import RollbackRefusedError, rollback
-from {{ cookiecutter.package_name }}.jobs.split import split
-from {{ cookiecutter.package_name }}.jobs.train import train
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from conftest import byod_frame, make_params
-
-WEAK = {"model": "random_forest", "hyperparameters": {"n_estimators": 1, "max_depth": 1}}
+from conftest import registry_with_champion, split_byod_project
 
 
 @pytest.fixture
@@ -32,15 +25,8 @@ def two_champions(tmp_path: Path, settings: Settings, monkeypatch: pytest.Monkey
     monkeypatch.setenv("CI", "true")
     monkeypatch.setenv("GITHUB_ACTOR", "octocat")
     project = Paths(tmp_path)
-    (tmp_path / "data" / "external").mkdir(parents=True)
-    byod_frame("classification").to_csv(project / "data/external/byod.csv", index=False)
-    weak, strong = make_params("classification", WEAK), make_params("classification")
-    ingest(weak, project)
-    split(weak, project)
-    for params in (weak, strong):
-        train(params, settings, project)
-        evaluate(params, settings, project)  # logs the test metrics that a rollback records beside the move
-        promote(params, settings, project)
+    weak, strong = split_byod_project(project)
+    registry_with_champion(settings, project, weak, strong, promote_strong=True)
     assert aliased(settings) == "2"
     return settings
 
