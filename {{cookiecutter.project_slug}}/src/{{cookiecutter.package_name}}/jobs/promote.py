@@ -12,7 +12,7 @@ import pandas as pd
 from mlflow import MlflowClient
 
 from ..core.metrics import check_metric, score
-from ..core.promotion_gate import Scores, awaits_retrain_gate, judge
+from ..core.promotion_gate import GATE_DECISION, Scores, awaits_retrain_gate, judge
 from ..core.source_caps import SourceUse
 from ..io import tracking
 from ..io.datasets import read_frame
@@ -47,7 +47,7 @@ class Decision:
     def record(self, metric: str) -> tuple[dict[str, str], dict[str, float]]:
         """(tags, metrics) that say what the gate decided and why, for the candidate's run or an audit trail."""
         tags = {
-            "gate.decision": self.alias,
+            GATE_DECISION: self.alias,
             "gate.rule": self.rule,
             "gate.reason": self.reason,
             "gate.champion_version": self.champion or "none",

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.features import coerce_features
-from ..core.promotion_gate import recent_slice
+from ..core.promotion_gate import TRAINED_BY_RETRAIN, recent_slice
 from ..core.quarantine import row_problems
 from ..core.recency import recency_weights
 from ..core.schema import Expectations
@@ -271,7 +271,7 @@ def register_on_feedback(params: Params, settings: Settings, paths: Paths) -> Re
         "lineage.data.feedback": file_md5(paths / FEEDBACK),
         "retrain.feedback_rows_added": str(added),
         "retrain.feedback_rows_quarantined": str(len(refused)),
-        "retrain.feedback_rows_recent": str(len(recent)),
+        TRAINED_BY_RETRAIN: str(len(recent)),  # also what marks the run as retrain's (core.promotion_gate)
         "retrain.half_life": str(params.retrain.half_life),
         "retrain.max_source_share": str(params.retrain.max_source_share),
         # {source: [rows, used]}: what the version learned from whom, and what it was judged on (the model card).
