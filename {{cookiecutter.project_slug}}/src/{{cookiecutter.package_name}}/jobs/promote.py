@@ -82,7 +82,7 @@ def promote(
     newest = tracking.latest_version(name)
     if newest is None:
         raise LookupError(f"no version of {name!r} is registered: run `dvc repro` first")
-    if recent is None and stopped_retrain_version(settings) is not None:
+    if recent is None and awaits_retrain_gate(tracking.run_tags(name, str(newest.version))):
         raise UserError(
             f"version {newest.version} was registered by a `retrain` that stopped before its gate judged it on the "
             "recent feedback, which promote alone does not have: run `retrain` again, which trains and judges a new "
