@@ -7,7 +7,7 @@ data file would hold them. Then, for --rounds rounds, each of three child proces
 same registered version (the alias is resolved once, so the three load the same one):
 
 - `score`: `<package> score CSV OUTPUT` (the pandas engine, streaming chunks, validation and lineage per row);
-- `script`: the hand-written script of issue 23, `mlflow.pyfunc.load_model(URI).predict(pd.read_csv(CSV))`,
+- `script`: the batch job a team writes by hand, `mlflow.pyfunc.load_model(URI).predict(pd.read_csv(CSV))`,
   with the predictions written to Parquet beside the input columns;
 - `mlflow`: `mlflow models predict -m URI -i CSV -t csv --env-manager local -o OUTPUT` (JSON predictions).
 
@@ -16,7 +16,7 @@ same one. For each run: wall seconds from start to exit (the Python start, impor
 user waits for them), rows/s, and the peak resident memory of the process, which `os.wait4` returns with its exit
 status (the kernel's ru_maxrss of that child alone: a fresh process per run, so no peak carries over). Each run's
 output is counted, so that a run that scored fewer rows fails the benchmark. The table gives the medians over the
-rounds and the ratios to the script, against issue 23's targets (throughput at least 0.8x the script's, peak
+rounds and the ratios to the script, against score's targets (throughput at least 0.8x the script's, peak
 memory at most half of it, faster than `mlflow models predict`).
 
 Then, unless --skip-scale: the peak memory of `score` on 1M and on 5M rows (each CSV written, scored once and
@@ -52,7 +52,8 @@ ENGINES = ("score", "script", "mlflow")
 SCALE_ROWS = (1_000_000, 5_000_000)
 SPARK_MASTERS = ("local[1]", "local[2]")
 CHUNK_ROWS = 200_000
-# The hand-written batch job issue 23 starts from: the whole file in memory, predictions beside it, one Parquet file.
+# The batch job a team writes by hand without `score`: the whole file in memory, predictions beside it, one Parquet
+# file.
 SCRIPT = """
 import sys
 import mlflow.pyfunc
@@ -208,7 +209,7 @@ def target(text: str, ratio: float, met: bool) -> None:
 
 
 def print_comparison(figures: dict[str, tuple[float, float]], rounds: int) -> None:
-    """The table of medians, the ratios to the script, and issue 23's three targets."""
+    """The table of medians, the ratios to the script, and score's three targets."""
     base = figures.get("script")
     print(f"\n{'engine':>8} {'rows/s':>10} {'x script':>9} {'peak MB':>8} {'x script':>9}   (medians of {rounds})")
     for engine, (speed, peak) in figures.items():
