@@ -15,6 +15,8 @@ import yaml
 # cookiecutter-django's regex: any of these in a baked text file means a variable was not rendered. A tag's end is
 # ` %}` or `-%}`; a bare `%}` is also how a Python percentage format ends (`f"{share:.0%}"`), which is not a leftover.
 LEFTOVER = re.compile(r"\{\{\s*cookiecutter\.|\{%|[\s-]%\}")
+# "issue 23", "issues 13 and 16": the template's tracker, which means nothing in a project baked from it.
+TEMPLATE_ISSUE = re.compile(r"\bissues? #?\d+", re.IGNORECASE)
 RUFF = [sys.executable, "-m", "ruff"]
 
 
@@ -22,18 +24,28 @@ def baked_files(project: Path) -> list[Path]:
     return [p for p in project.rglob("*") if p.is_file() and ".git" not in p.relative_to(project).parts]
 
 
-def leftover_template_syntax(project: Path) -> list[str]:
+def lines_matching(project: Path, pattern: re.Pattern[str]) -> list[str]:
+    """`path:line: text` for every line of a baked text file that `pattern` finds something in."""
     found = []
     for path in baked_files(project):
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
-        # GitHub Actions expressions use `${{ ... }}` and are copied unrendered on purpose.
         for line_number, line in enumerate(text.splitlines(), 1):
-            if LEFTOVER.search(line):
+            if pattern.search(line):
                 found.append(f"{path.relative_to(project)}:{line_number}: {line.strip()}")
     return found
+
+
+def leftover_template_syntax(project: Path) -> list[str]:
+    # GitHub Actions expressions use `${{ ... }}` and are copied unrendered on purpose.
+    return lines_matching(project, LEFTOVER)
+
+
+def template_history(project: Path) -> list[str]:
+    """Lines that speak of the template's own issues: a baked project starts its own history."""
+    return lines_matching(project, TEMPLATE_ISSUE)
 
 
 def parse_config_files(project: Path) -> dict[str, object]:

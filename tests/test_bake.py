@@ -4,7 +4,7 @@ import tomllib
 
 import pytest
 
-from tests.checks import leftover_template_syntax, parse_config_files, ruff
+from tests.checks import leftover_template_syntax, parse_config_files, ruff, template_history
 from tests.options import combination_id, expected_files, supported_combinations
 
 COMBINATIONS = list(supported_combinations())
@@ -17,6 +17,7 @@ def test_combination_bakes_clean(bake, combination):
     project = result.project_path
 
     assert leftover_template_syntax(project) == []
+    assert template_history(project) == []
 
     baked = {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
     baked = {p for p in baked if not p.startswith(".git/")}
