@@ -171,6 +171,15 @@ def delete_runs(tracking_uri: str, run_ids: list[str]) -> None:
         client.delete_run(run_id)
 
 
+def checked(result: dict[str, Any], engine: str, rows: int, runs: list[str]) -> dict[str, Any]:
+    """The result, once its MLflow run is noted for deletion; the benchmark stops if it scored other than `rows`."""
+    if result["run"] is not None:
+        runs.append(result["run"].group(1))
+    if result["rows"] != rows:
+        sys.exit(f"{engine} wrote {result['rows']} predictions for {rows} rows")
+    return result
+
+
 def alternated(
     engines: list[str], rounds: int, rows: int, run: Any, runs: list[str]
 ) -> dict[str, list[dict[str, Any]]]:
@@ -179,11 +188,7 @@ def alternated(
     for round_number in range(rounds):
         turn = round_number % len(engines)
         for engine in engines[turn:] + engines[:turn]:
-            result = run(engine)
-            if result["run"] is not None:
-                runs.append(result["run"].group(1))
-            if result["rows"] != rows:
-                sys.exit(f"{engine} wrote {result['rows']} predictions for {rows} rows")
+            result = checked(run(engine), engine, rows, runs)
             results[engine].append(result)
             print(
                 f"round {round_number + 1} {engine:>14}: {result['seconds']:6.1f} s, "
@@ -242,10 +247,7 @@ def memory_scaling(
         size = csv_path.stat().st_size / 2**20
         result = run_once("score", model_uri, csv_path, folder, env)
         csv_path.unlink()
-        if result["run"] is not None:
-            runs.append(result["run"].group(1))
-        if result["rows"] != rows:
-            sys.exit(f"score wrote {result['rows']} predictions for {rows} rows")
+        checked(result, "score", rows, runs)
         peaks.append(result["peak_mb"])
         print(
             f"score on {rows:>9,} rows ({size:,.0f} MB of CSV): {result['seconds']:6.1f} s, "
