@@ -142,6 +142,22 @@ def test_pipeline_logs_to_the_server_and_its_artifacts_land_in_the_bucket(
     assert any(key.endswith("/MLmodel") for key in keys), keys[:20]
 
 
+def with_the_bucket_gone(project: Path, command: list[str], env: dict[str, str]) -> str:
+    """Run `command` with the DVC remote's endpoint pointed at a closed port, then put the endpoint back; what it
+    printed. It must stop with a non-zero exit and no traceback."""
+    config = project / ".dvc/config.local"
+    kept = config.read_text()
+    closed = "http://127.0.0.1:9"
+    run(project, ".venv/bin/dvc", "remote", "modify", "--local", "storage", "endpointurl", closed, env=env)
+    try:
+        down = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
+    finally:
+        config.write_text(kept)
+    assert down.returncode != 0
+    assert "Traceback" not in down.stderr + down.stdout
+    return down.stderr + down.stdout
+
+
 def test_dvc_push_then_pull_restores_the_data_in_a_fresh_clone(trained: Path, s3: services.S3) -> None:
     storage = clean_env(trained, **s3.credentials)
     run(trained, "git", "add", "-A", env=storage)
@@ -149,18 +165,8 @@ def test_dvc_push_then_pull_restores_the_data_in_a_fresh_clone(trained: Path, s3
     # The bucket's endpoint gone first: DVC's own one line, a non-zero exit, and the cache as it was, so that the
     # same push works once the endpoint answers (docs/team-stack.md, "When the bucket goes away").
     cache = sorted(path.relative_to(trained) for path in (trained / ".dvc/cache").rglob("*") if path.is_file())
-    config = trained / ".dvc/config.local"
-    kept = config.read_text()
-    run(trained, "dvc", "remote", "modify", "--local", "storage", "endpointurl", "http://127.0.0.1:9", env=storage)
-    try:
-        down = subprocess.run(
-            ["dvc", "push"], cwd=trained, env=storage, capture_output=True, text=True, timeout=300, check=False
-        )
-    finally:
-        config.write_text(kept)
-    assert down.returncode != 0
-    assert "Could not connect to the endpoint URL" in down.stderr + down.stdout
-    assert "Traceback" not in down.stderr + down.stdout
+    down = with_the_bucket_gone(trained, ["dvc", "push"], storage)
+    assert "Could not connect to the endpoint URL" in down
     assert sorted(path.relative_to(trained) for path in (trained / ".dvc/cache").rglob("*") if path.is_file()) == cache
     run(trained, "dvc", "push", env=storage)
     assert s3.keys(DVC_BUCKET)
@@ -194,24 +200,8 @@ def test_score_reads_a_batch_from_the_bucket_with_the_dvc_remotes_settings(train
     assert lineage["input"] == "s3://tonights-batches/2026-12-06"
 
     # The bucket's endpoint gone: one sentence naming the input and what to check, no traceback, nothing written.
-    config = trained / ".dvc/config.local"
-    kept = config.read_text()
-    run(trained, ".venv/bin/dvc", "remote", "modify", "--local", "storage", "endpointurl", "http://127.0.0.1:9")
-    try:
-        down = subprocess.run(
-            [PACKAGE, "score", "s3://tonights-batches/2026-12-06", "scored/down"],
-            cwd=trained,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-    finally:
-        config.write_text(kept)
-    assert down.returncode != 0
-    assert "cannot read s3://tonights-batches/2026-12-06" in down.stderr + down.stdout
-    assert "Traceback" not in down.stderr + down.stdout
+    down = with_the_bucket_gone(trained, [PACKAGE, "score", "s3://tonights-batches/2026-12-06", "scored/down"], env)
+    assert "cannot read s3://tonights-batches/2026-12-06" in down
     assert not (trained / "scored/down").exists()
 
 
