@@ -6,7 +6,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.core.quarantine import out_of_range, row_problems
+from {{ cookiecutter.package_name }}.core.quarantine import out_of_range, outside_range, row_problems
 from {{ cookiecutter.package_name }}.core.schema import Expectations, infer_expectations, tidy_features, tidy_target
 
 from conftest import CITY, CODE, COUNT, NUMBER, byod_frame
@@ -81,8 +81,36 @@ def test_a_regression_target_must_be_a_finite_number() -> None:
 
 def test_out_of_range_names_the_numeric_features_outside(expectations: Expectations) -> None:
     ranges = expectations.allowed_ranges(1.0)
-    assert out_of_range(good_row(), ranges) == []
-    assert out_of_range(good_row() | {NUMBER: -1e9, COUNT: None}, ranges) == [NUMBER]
+    assert out_of_range([good_row()], ranges) == [[]]
+    assert out_of_range([good_row() | {NUMBER: -1e9, COUNT: None}], ranges) == [[NUMBER]]
+    assert out_of_range([good_row() | {COUNT: 1e9, NUMBER: float("inf")}], ranges) == [[NUMBER, COUNT]]
+
+
+# What a ranged feature may hold in a batch: validated numbers and nulls (the matrix), or a file's anything (one by
+# one). Each batch gives what the per-record rule gives for each of its records.
+BATCHES = {
+    "numbers and nulls": [{NUMBER: 41.5, COUNT: 3}, {NUMBER: -1e9, COUNT: None}, {NUMBER: None, COUNT: 1e9}],
+    "infinities": [{NUMBER: float("inf"), COUNT: float("-inf")}, {NUMBER: 41.5, COUNT: 3.0}],
+    "NaN is missing, never outside": [{NUMBER: float("nan"), COUNT: 3.0}],
+    "a feature left out": [{COUNT: 1e9}, {}],
+    "text and a bool": [{NUMBER: "1e9", COUNT: True}, {NUMBER: -1e9, COUNT: 3.0}],
+    "an integer beyond float": [{NUMBER: 10**400, COUNT: 3}, {NUMBER: 41.5, COUNT: -(10**400)}],
+    "no record": [],
+}
+
+
+@pytest.mark.parametrize("batch", BATCHES.values(), ids=BATCHES.keys())
+def test_a_batch_is_flagged_as_each_of_its_records_is(expectations: Expectations, batch: list[dict[str, Any]]) -> None:
+    ranges = expectations.allowed_ranges(1.0)
+    assert out_of_range(batch, ranges) == [outside_range(record, ranges) for record in batch]
+
+
+def test_the_per_record_rule_on_the_batches_edges(expectations: Expectations) -> None:
+    ranges = expectations.allowed_ranges(1.0)
+    assert outside_range({NUMBER: float("nan"), COUNT: None}, ranges) == []
+    assert outside_range({NUMBER: "1e9", COUNT: True}, ranges) == []
+    assert outside_range({NUMBER: 10**400, COUNT: -(10**400)}, ranges) == [NUMBER, COUNT]
+    assert out_of_range([{NUMBER: 41.5}], {}) == [[]]
 
 
 def test_a_frame_like_the_original_meets_its_ranges(expectations: Expectations) -> None:
@@ -90,4 +118,4 @@ def test_a_frame_like_the_original_meets_its_ranges(expectations: Expectations) 
     rows = tidy_features(frame, TARGET).drop(columns=TARGET).astype(object)
     ranges = expectations.allowed_ranges(1.0)
     records = [{str(k): (None if pd.isna(v) else v) for k, v in row.items()} for row in rows.to_dict("records")]
-    assert sum(bool(out_of_range(record, ranges)) for record in records) == 0
+    assert not any(out_of_range(records, ranges))

@@ -6,8 +6,10 @@ missing value only where the training data had some, and a label the model knows
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeGuard
+
+import numpy as np
 
 from .model_inputs import Range
 from .schema import MISSING_SLACK, ColumnExpectation, Expectations, TargetExpectation
@@ -69,10 +71,41 @@ def row_problems(
     return problems if found is None else [*problems, found]
 
 
-def out_of_range(features: Mapping[str, Any], ranges: Mapping[str, Range]) -> list[str]:
-    """The numeric features whose value lies outside its allowed range (the service flags these in its log)."""
+# What a numeric feature holds once validated (the API's strict numbers, a file's values): these fit a float matrix.
+MATRIX_TYPES = frozenset({float, int, type(None)})
+
+
+def outside_range(features: Mapping[str, Any], ranges: Mapping[str, Range]) -> list[str]:
+    """The numeric features of one record whose value lies outside its allowed range. A missing value (null or NaN)
+    is never outside: it is judged as missing (feature_problem)."""
     return [
         name
         for name, (low, high) in ranges.items()
-        if is_number(value := features.get(name)) and not low <= value <= high
+        if is_number(value := features.get(name)) and not is_missing(value) and not low <= value <= high
     ]
+
+
+def out_of_range(records: Sequence[Mapping[str, Any]], ranges: Mapping[str, Range]) -> list[list[str]]:
+    """`outside_range` of each record of a batch (the service flags these in its log), in one comparison over the
+    batch's values: a Python test per value of every record cost close to the model call itself.
+
+    A batch holding anything else than numbers and nulls in a ranged feature (text, a bool), or an integer too
+    large for a float, is judged record by record, by the same rule.
+    """
+    names = list(ranges)
+    values = [record.get(name) for record in records for name in names]
+    if not names or not set(map(type, values)) <= MATRIX_TYPES:
+        return [outside_range(record, ranges) for record in records]
+    try:
+        matrix = np.array(values, dtype=np.float64).reshape(len(records), len(names))
+    except OverflowError:
+        return [outside_range(record, ranges) for record in records]
+    bounds = np.array(list(ranges.values()), dtype=np.float64)
+    # NaN, what a null becomes, compares False both ways: a missing value is never flagged.
+    flagged = (matrix < bounds[:, 0]) | (matrix > bounds[:, 1])
+    found: list[list[str]] = [[] for _ in records]
+    # Row by row, and within a row in the ranges' order, as outside_range lists them.
+    rows, columns = np.nonzero(flagged)
+    for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
+        found[row].append(names[column])
+    return found

@@ -98,7 +98,7 @@ def log_row(model: ServedModel, row: dict[str, Any], batch: str) -> dict[str, An
         "features": features,
         "prediction": row["prediction"],
         "probabilities": probabilities if model.task == "classification" else None,
-        "out_of_range": model.out_of_range(features),
+        "out_of_range": model.out_of_range([features])[0],
     }
 
 

@@ -36,6 +36,7 @@ def predict_and_log(model: ServedModel, engine: Engine, items: list[Item], whole
         return [output if isinstance(output, Unscorable) else NOT_SCORED for output in outputs]
     scored = [(item, output) for item, output in zip(items, outputs, strict=True) if not isinstance(output, Unscorable)]
     now = utcnow()
+    flags = model.out_of_range([features for (features, _), _ in scored])
     rows = [
         {
             "id": prediction_id,
@@ -46,9 +47,11 @@ def predict_and_log(model: ServedModel, engine: Engine, items: list[Item], whole
             "features": features,
             "prediction": output.prediction,
             "probabilities": output.probabilities,
-            "out_of_range": model.out_of_range(features),
+            "out_of_range": flagged,
         }
-        for prediction_id, ((features, request_id), output) in zip(new_ids(len(scored)), scored, strict=True)
+        for prediction_id, ((features, request_id), output), flagged in zip(
+            new_ids(len(scored)), scored, flags, strict=True
+        )
     ]
     if rows:
         insert_predictions(engine, rows)

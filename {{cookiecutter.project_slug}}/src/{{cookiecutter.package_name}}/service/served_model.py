@@ -149,9 +149,9 @@ class ServedModel:
         # Back in request order: each refused record where it was, the answers of the others in between.
         return [scored.refused[i] if i in scored.refused else next(answers) for i in range(len(records))]
 
-    def out_of_range(self, record: dict[str, Any]) -> list[str] | None:
-        """The numeric features of a record outside the model's expected ranges, or None when all are inside."""
-        return out_of_range(record, self.ranges) or None
+    def out_of_range(self, records: list[dict[str, Any]]) -> list[list[str] | None]:
+        """For each record, its numeric features outside the model's expected ranges, or None when all are inside."""
+        return [names or None for names in out_of_range(records, self.ranges)]
 
     def coerce_label(self, actual: Label) -> Label:
         """The model's own value for a reported outcome, accepting "1" for 1; ValueError saying why otherwise."""
