@@ -1,8 +1,11 @@
-"""The service as a real process: the metrics of two workers add up, no acknowledged row is lost to SIGKILL."""
+"""The service as a real process: the metrics of two workers add up, no acknowledged row is lost to SIGKILL, and a
+body is framed by its Content-Length."""
 
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -119,3 +122,42 @@ def test_sigkill_under_load_loses_no_acknowledged_prediction_or_feedback(trackin
     assert set(predictions) <= stored_predictions
     assert set(feedback) <= stored_feedback
     assert all(uuid.UUID(p) for p in predictions)
+
+
+@pytest.mark.slow
+@pytest.mark.posix
+def test_bytes_past_a_declared_content_length_are_the_next_request_not_more_body(
+    tracking_uri: str, tmp_path: Path
+) -> None:
+    # BodySizeLimitMiddleware counts no bytes when the length is declared: it relies on the server (uvicorn) reading
+    # exactly that many as the body. Two pipelined requests on one connection, both answered under a limit that the
+    # two bodies together exceed.
+    body = json.dumps(record()).encode()
+    limit = len(body) * 3 // 2
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", f"{PACKAGE}.service.app:create_app", "--port", str(port)]
+    env = service_env(tracking_uri, tmp_path / "framed.db") | {"MAX_BODY_BYTES": str(limit)}
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}/ready", server)
+
+        def post(content: bytes, last: bool) -> bytes:
+            close = "Connection: close\r\n" if last else ""
+            head = f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{close}"
+            return f"{head}Content-Length: {len(content)}\r\n\r\n".encode() + content
+
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(post(body, last=False) + post(body, last=True))
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+        # Each response is a status line, headers, then a JSON body with no line end: the next one follows it directly.
+        assert re.findall(rb"HTTP/1.1 (\d{3}) ", answer) == [b"200", b"200"]
+        over = httpx2.post(f"http://127.0.0.1:{port}/predict", content=b" " * (limit + 1), timeout=10)
+        assert over.status_code == 413
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()

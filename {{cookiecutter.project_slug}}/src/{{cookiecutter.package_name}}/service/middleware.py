@@ -2,8 +2,8 @@
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -44,7 +44,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         sent = header(scope, b"x-request-id").decode("latin-1")
-        request_id = sent if VALID_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        request_id = sent if VALID_REQUEST_ID.match(sent) else secrets.token_hex(16)
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status_code = 500
@@ -78,9 +78,14 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = header(scope, b"content-length")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+        if declared.isdigit():
+            if int(declared) > self.max_bytes:
+                await self._reject(send)
+            else:
+                # The server frames the body by Content-Length (HTTP/1.1): it delivers no more bytes than declared.
+                await self.app(scope, receive, send)
             return
+        # No length declared (a chunked body): count the bytes as they come.
         received = 0
 
         async def limited_receive() -> Message:
