@@ -32,13 +32,17 @@ def json_response(content: Any) -> Response:
     return Response(orjson.dumps(content), media_type="application/json")
 
 
-def build_fast_predict_router(state: ServiceState, schemas: Schemas, batcher: MicroBatcher[Item, Any]) -> APIRouter:
-    """The predict routes on JsonBodyRoute: no dependencies to solve, so the lifespan's state is bound here."""
-    router = APIRouter(tags=["predict"], route_class=JsonBodyRoute)
+def add_fast_predict_routes(
+    router: APIRouter, state: ServiceState, schemas: Schemas, batcher: MicroBatcher[Item, Any]
+) -> None:
+    """The predict routes, on JsonBodyRoute: no dependencies to solve, so the lifespan's state is bound here.
+
+    Added to the app's own router rather than included from one of their own: FastAPI matches an included router's
+    routes through one more layer, on every request.
+    """
     record_type: Any = schemas.record
     records_type: Any = Annotated[list[record_type], Body(min_length=1, max_length=state.settings.max_batch_size)]
 
-    @router.post("/predict", response_model=schemas.prediction, responses=UNAVAILABLE)
     async def predict(request: Request, record: record_type) -> Response:
         """Predict one record; concurrent calls are answered from shared micro-batches.
 
@@ -53,7 +57,6 @@ def build_fast_predict_router(state: ServiceState, schemas: Schemas, batcher: Mi
         state.metrics.count_predictions(answer["model_version"], "single", 1)
         return json_response(answer)
 
-    @router.post("/predict/batch", response_model=schemas.batch, responses=UNAVAILABLE)
     async def predict_batch(request: Request, records: records_type) -> Response:
         """Predict a list of records (1 to MAX_BATCH_SIZE) in one model call and one transaction.
 
@@ -71,4 +74,16 @@ def build_fast_predict_router(state: ServiceState, schemas: Schemas, batcher: Mi
         state.metrics.count_predictions(model.version, "batch", len(answers))
         return json_response({"predictions": answers})
 
-    return router
+    for path, endpoint, response_model in [
+        ("/predict", predict, schemas.prediction),
+        ("/predict/batch", predict_batch, schemas.batch),
+    ]:
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["POST"],
+            response_model=response_model,
+            responses=UNAVAILABLE,
+            tags=["predict"],
+            route_class_override=JsonBodyRoute,
+        )
