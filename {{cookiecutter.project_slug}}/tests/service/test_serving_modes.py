@@ -1,11 +1,15 @@
 """Plain and fast mode are one contract: the same requests get the same status codes, JSON and HTTP metrics."""
 
+import gc
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+
+from {{ cookiecutter.package_name }}.service.fast.json_route import JsonBodyRoute
+from {{ cookiecutter.package_name }}.service.fast.serving import GC_FIRST_GENERATION_THRESHOLD
 
 from .conftest import DOSE, HUGE, fragile_settings, serving_app
 
@@ -73,6 +77,21 @@ def test_plain_and_fast_mode_answer_every_request_alike(
     for (method, path, arguments), expected, actual in zip(REQUESTS, plain, fast, strict=True):
         assert actual == expected, f"{method} {path} {arguments}"
     assert [status for status, _ in plain].count(200) > 5
+
+
+def test_fast_mode_routes_first_and_collects_less_while_it_serves(
+    fragile_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERVING_MODE", "fast")
+    before = gc.get_threshold()
+    app = serving_app(fragile_settings(fragile_uri, tmp_path / "fast.db"))
+    with TestClient(app) as client:
+        # The app's own routes, not an included router's: matched first, through no extra layer.
+        first = [(type(route), getattr(route, "path", None)) for route in app.router.routes[:2]]
+        assert first == [(JsonBodyRoute, "/predict"), (JsonBodyRoute, "/predict/batch")]
+        assert gc.get_threshold()[0] == GC_FIRST_GENERATION_THRESHOLD
+        assert client.post("/predict", json=good()).status_code == 200
+    assert gc.get_threshold() == before
 
 
 def http_series(text: str) -> dict[str, set[tuple[tuple[str, str], ...]]]:
