@@ -1,8 +1,13 @@
 """Each endpoint of the real app, on a model trained and registered in a fixture."""
 
+import json
+import logging
 import uuid
 
+import pytest
 from fastapi.testclient import TestClient
+
+from {{ cookiecutter.package_name }}.service.logs import configure_logging
 
 from .conftest import MODEL_NAMES, TASK, record
 
@@ -101,3 +106,23 @@ def test_request_id_is_echoed_or_made(client: TestClient) -> None:
     assert client.get("/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
     made = client.get("/health", headers={"X-Request-ID": "bad id\nforged"}).headers["X-Request-ID"]
     assert len(made) == 32 and made.isalnum()
+
+
+def test_each_request_writes_one_json_access_line_and_uvicorn_none(
+    client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    client.get("/health", headers={"X-Request-ID": "line-7"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    access = [
+        (line["request_id"], line["path"], line["status"]) for line in lines if line["logger"] == "service.access"
+    ]
+    assert access == [("line-7", "/health", 200)]
+    assert not [line for line in lines if line["logger"].startswith("uvicorn")]
+    # The handler uvicorn's logging config gives its access logger is taken away, not only muted: without one,
+    # uvicorn does not build its line at all.
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorns_own = logging.StreamHandler()
+    uvicorn_access.addHandler(uvicorns_own)
+    configure_logging()
+    assert uvicorns_own not in uvicorn_access.handlers and not uvicorn_access.propagate

@@ -59,8 +59,12 @@ def configure_logging(level: str = "INFO") -> None:
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     root.setLevel(level)
-    # Our middleware writes one access line per request, with the request id; uvicorn's own would repeat it.
-    logging.getLogger("uvicorn.access").disabled = True
+    # Our middleware writes one access line per request, with the request id; uvicorn's own would repeat it. Without
+    # a handler, uvicorn does not build its line at all (as with --no-access-log): disabling the logger would not
+    # spare the formatting of the client address and the quoted path it does first, for every response.
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers.clear()
+    uvicorn_access.propagate = False
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
