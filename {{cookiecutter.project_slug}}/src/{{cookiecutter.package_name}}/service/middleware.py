@@ -78,14 +78,14 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = header(scope, b"content-length")
-        if declared.isdigit():
-            if int(declared) > self.max_bytes:
-                await self._reject(send)
-            else:
-                # The server frames the body by Content-Length (HTTP/1.1): it delivers no more bytes than declared.
-                await self.app(scope, receive, send)
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(send)
             return
-        # No length declared (a chunked body): count the bytes as they come.
+        if declared.isdigit() and not header(scope, b"transfer-encoding"):
+            # The server frames the body by Content-Length (HTTP/1.1): it delivers no more bytes than declared.
+            await self.app(scope, receive, send)
+            return
+        # A chunked body, or one declaring both (framed by Transfer-Encoding, if a server accepts it): count its bytes.
         received = 0
 
         async def limited_receive() -> Message:
