@@ -2,6 +2,7 @@
 champion and a stronger candidate) and the Windows skip."""
 
 import contextlib
+import signal
 import socket
 import subprocess
 import sys
@@ -156,6 +157,15 @@ def wait_until_ready(
             pass
         time.sleep(0.2)
     pytest.fail(f"{url} did not answer 200 within {timeout:.0f} s" + _tail(log))
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop a service started as a process: SIGINT, uvicorn's graceful shutdown, then SIGKILL after 30 s."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def _tail(log: Path | None) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, select
 from {{ cookiecutter.package_name }}.store.tables import Feedback, Prediction
 
 from .conftest import MODEL_NAMES, TASK, record
-from conftest import free_port, wait_until_ready
+from conftest import free_port, stop_server, wait_until_ready
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 
@@ -66,11 +66,7 @@ def test_metrics_of_two_workers_add_up(tracking_uri: str, tmp_path: Path) -> Non
             counts = re.findall(r'^model_predictions_total\{endpoint="single"[^}]*\} ([\d.]+)$', text, re.MULTILINE)
             assert sum(float(count) for count in counts) == len(answered)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
 
 
 @pytest.mark.slow
@@ -156,8 +152,4 @@ def test_bytes_past_a_declared_content_length_are_the_next_request_not_more_body
         over = httpx2.post(f"http://127.0.0.1:{port}/predict", content=b" " * (limit + 1), timeout=10)
         assert over.status_code == 413
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)

@@ -1,7 +1,6 @@
 """The model swapped without a restart: POST /admin/reload, the registry poll, traffic through a swap, N workers."""
 
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -44,7 +43,7 @@ from .conftest import (
     train_and_register,
 )
 from .test_process import PACKAGE, service_env
-from conftest import free_port, reload_outcome, wait_until_ready
+from conftest import free_port, reload_outcome, stop_server, wait_until_ready
 
 # The loopback address a local client has: without API_KEY, admin routes answer only those.
 LOCAL = ("127.0.0.1", 50000)
@@ -325,11 +324,7 @@ def test_every_worker_swaps_after_one_reload(tracking_uri: str, tmp_path: Path, 
             time.sleep(0.2)
         assert len(re.findall(r'"model swapped"', log.read_text())) == 2
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     engine = create_engine(f"sqlite:///{database}")
     with engine.connect() as connection:
         reloads = connection.execute(select(ModelReload.version, ModelReload.requested_by)).all()
