@@ -77,6 +77,14 @@ def test_streamed_body_over_max_body_bytes_is_413(client: TestClient) -> None:
     assert response.status_code == 413
 
 
+def test_a_chunked_body_that_also_declares_a_small_length_is_counted(client: TestClient) -> None:
+    # Framed by its chunks where a server accepts both headers: the small declared length proves nothing.
+    chunks = iter([b'[{"mean radius": 1.0, "texture (%)": 1.0, "colour": "', b"x" * 25_000, b'"}]'])
+    headers = {"Content-Type": "application/json", "Content-Length": "10", "Transfer-Encoding": "chunked"}
+    response = client.post("/predict/batch", content=chunks, headers=headers)
+    assert response.status_code == 413
+
+
 def test_non_uuid_prediction_id_is_422(client: TestClient) -> None:
     response = client.get("/predictions/not-a-uuid")
     assert response.status_code == 422
