@@ -33,10 +33,20 @@ class PredictionRecord:
 
 
 def record_model_version(engine: Engine, name: str, version: str, run_id: str | None, lineage: dict[str, Any]) -> None:
-    """Remember a served version once, so that each prediction row points at its lineage without copying it."""
-    with Session(engine.execution_options(**WRITE)) as session, session.begin():
-        if session.get(ModelVersion, (name, version)) is None:
-            session.add(ModelVersion(name=name, version=version, run_id=run_id, lineage=lineage))
+    """Remember a served version once, so that each prediction row points at its lineage without copying it.
+
+    Workers that start together race to record the same version (PostgreSQL lets both read "absent"): the one whose
+    insert meets the other's row has nothing left to do, and starts as the other did.
+    """
+    try:
+        with Session(engine.execution_options(**WRITE)) as session, session.begin():
+            if session.get(ModelVersion, (name, version)) is None:
+                session.add(ModelVersion(name=name, version=version, run_id=run_id, lineage=lineage))
+    except IntegrityError:
+        with engine.connect() as connection:
+            recorded = select(func.count()).where(ModelVersion.name == name, ModelVersion.version == version)
+            if not connection.scalar(recorded):
+                raise
 
 
 def record_reload(engine: Engine, name: str, version: str, requested_by: str) -> int:
